@@ -1,0 +1,59 @@
+# The two commands for a fresh machine:
+#   make run   — set up and run the app (SQLite, tasks in-process, demo data) on http://127.0.0.1:8000
+#   make test  — set up and run the whole suite on PostgreSQL and Redis (installs Debian packages it needs)
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+DEBIAN_PACKAGES := chromium poppler-utils gettext fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caution_unique
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test venv deps test-deps system-deps services messages migrate-local benchmark clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+venv: $(VENV)/bin/activate
+
+deps: venv
+	$(PIP) install --quiet -e .
+
+test-deps: venv
+	$(PIP) install --quiet -e '.[test]'
+
+messages: venv
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
+
+run: deps messages
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_reference
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Debian packages the suite needs: Chromium for browser tests, poppler for PDF text and images, gettext.
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# PostgreSQL and Redis must answer; start the installed ones if they are down.
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; pg_isready -h 127.0.0.1 -p 5432
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; redis-cli -h 127.0.0.1 -p 6379 ping
+
+test: system-deps test-deps services messages
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
+		$(PY) manage.py makemigrations --check --dry-run -v 1
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var db.sqlite3*

@@ -1,0 +1,23 @@
+"""Production: refuses to start on insecure defaults. ``python manage.py check --deploy`` is clean with it."""
+
+from config.env import env_bool, env_int, env_str
+
+from .base import *  # noqa: F401,F403
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY", required=True)
+DATABASE_URL = env_str("DATABASE_URL", required=True)
+REDIS_URL = env_str("REDIS_URL", required=True)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True

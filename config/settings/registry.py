@@ -1,0 +1,20 @@
+"""Business settings of the registry: periods and thresholds the secretariat may tune per deployment."""
+
+from config.env import env_int, env_str
+
+# Where the public verification page lives, for the QR code on certificates.
+REGISTRY_PUBLIC_URL = env_str("REGISTRY_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Default low-balance alert threshold, in percent of the reference amount.
+REGISTRY_LOW_BALANCE_PCT = env_int("REGISTRY_LOW_BALANCE_PCT", 10)
+
+# Access codes: wrong tries allowed per GRN (and per caller) in the window before a slow-down.
+REGISTRY_ACCESS_CODE_MAX_FAILURES = env_int("REGISTRY_ACCESS_CODE_MAX_FAILURES", 5)
+REGISTRY_ACCESS_CODE_WINDOW_SECONDS = env_int("REGISTRY_ACCESS_CODE_WINDOW_SECONDS", 900)
+
+# Claims (TIR-like): notice to the guarantor within N days of the deadline; no claim before the waiting
+# period after the notice; no claim after the final limit; the bank examines within N working days.
+REGISTRY_NOTICE_PERIOD_DAYS = env_int("REGISTRY_NOTICE_PERIOD_DAYS", 365)
+REGISTRY_CLAIM_WAITING_DAYS = env_int("REGISTRY_CLAIM_WAITING_DAYS", 30)
+REGISTRY_CLAIM_FINAL_LIMIT_DAYS = env_int("REGISTRY_CLAIM_FINAL_LIMIT_DAYS", 3 * 365)
+REGISTRY_EXAMINATION_WORKING_DAYS = env_int("REGISTRY_EXAMINATION_WORKING_DAYS", 5)
