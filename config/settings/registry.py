@@ -1,6 +1,6 @@
 """Business settings of the registry: periods and thresholds the secretariat may tune per deployment."""
 
-from config.env import env_int, env_str
+from config.env import env_int, env_list, env_str
 
 # Where the public verification page lives, for the QR code on certificates.
 REGISTRY_PUBLIC_URL = env_str("REGISTRY_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -18,3 +18,6 @@ REGISTRY_NOTICE_PERIOD_DAYS = env_int("REGISTRY_NOTICE_PERIOD_DAYS", 365)
 REGISTRY_CLAIM_WAITING_DAYS = env_int("REGISTRY_CLAIM_WAITING_DAYS", 30)
 REGISTRY_CLAIM_FINAL_LIMIT_DAYS = env_int("REGISTRY_CLAIM_FINAL_LIMIT_DAYS", 3 * 365)
 REGISTRY_EXAMINATION_WORKING_DAYS = env_int("REGISTRY_EXAMINATION_WORKING_DAYS", 5)
+
+# Countries whose customs accept bank-confirmed guarantees automatically (the secretariat's decision).
+REGISTRY_AUTO_ACCEPT_COUNTRIES = env_list("REGISTRY_AUTO_ACCEPT_COUNTRIES")

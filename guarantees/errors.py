@@ -1,0 +1,85 @@
+"""Domain errors: a business rule refused an action. Views show the message; the API maps the code.
+
+Each error has a machine ``code`` (stable, documented in API.md), a translatable sentence and, where useful,
+figures (``extra``) such as the available balance.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 409
+    default_message = _("This action is not allowed.")
+
+    def __init__(self, message=None, **extra):
+        self.message = message or self.default_message
+        self.extra = extra
+        super().__init__(str(self.message))
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "detail": str(self.message), **self.extra}
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    default_message = _("This action is not possible in the current status.")
+
+
+class GuaranteeNotActive(DomainError):
+    code = "guarantee_not_active"
+    default_message = _("The guarantee is not active.")
+
+
+class OutsideValidity(DomainError):
+    code = "guarantee_not_active"
+    default_message = _("The guarantee is not valid on this date.")
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+    default_message = _("The available balance of the guarantee is not enough.")
+
+
+class CeilingExceeded(DomainError):
+    code = "ceiling_exceeded"
+    default_message = _("This confirmation would take the bank over its exposure ceiling.")
+
+
+class SameMakerAndChecker(DomainError):
+    code = "same_maker_and_checker"
+    status = 403
+    default_message = _("The checker must be a different person from the maker.")
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    status = 403
+    default_message = _("You are not allowed to do this.")
+
+
+class BelowCommitted(DomainError):
+    code = "below_committed"
+    default_message = _("The reference amount cannot go below what is held, claimed and paid.")
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    status = 400
+    default_message = _("The amount must be a whole, positive number of francs CFA.")
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    default_message = _("This reference was already used with different content.")
+
+
+class CountryNotCovered(DomainError):
+    code = "country_not_covered"
+    default_message = _("The guarantee does not cover this country.")
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    status = 429
+    default_message = _("Too many wrong attempts. Please wait a few minutes before trying again.")

@@ -1,0 +1,368 @@
+"""The life of a guarantee: request, bank review by a maker and a different checker, customs acceptance,
+suspension, cancellation, expiry and closure.
+
+Every transition has one shape: lock the row, re-check the status, return quietly when the transition is
+already done (a replay changes nothing), change the row, append an audit event, and queue notifications for
+after the commit. Who may act is checked here too, against the acting user's organisation and role.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import OrganisationKind
+from guarantees.errors import (
+    CeilingExceeded,
+    InvalidAmount,
+    InvalidTransition,
+    NotAllowed,
+    SameMakerAndChecker,
+)
+from guarantees.grn import grn_format
+from guarantees.models import (
+    Bank,
+    EntryKind,
+    Guarantee,
+    GuaranteeAction,
+    GuaranteeEvent,
+    GuaranteeStatus,
+    GuaranteeVersion,
+)
+from guarantees.services.ledger import ledger_append
+from guarantees.services.notifications import notify
+
+S = GuaranteeStatus
+
+
+class InvalidTerms(InvalidAmount):
+    code = "invalid_terms"
+    default_message = _("The amount must be positive and the validity must end after it starts.")
+
+
+def guarantee_event(*, guarantee: Guarantee, action: str, by=None, comment: str = "", from_status: str = "",
+                    to_status: str = "") -> GuaranteeEvent:
+    return GuaranteeEvent.objects.create(
+        guarantee=guarantee, action=action, by=by, comment=comment, from_status=from_status, to_status=to_status
+    )
+
+
+def _lock(guarantee: Guarantee | int) -> Guarantee:
+    pk = guarantee if isinstance(guarantee, int) else guarantee.pk
+    return Guarantee.objects.select_for_update().get(pk=pk)
+
+
+def _require(by, permission: str, organisation) -> None:
+    """``by`` holds ``permission`` and acts for ``organisation``."""
+    if not by.can(permission) or by.organisation is None or by.organisation.pk != organisation.pk:
+        raise NotAllowed()
+
+
+def _require_customs_of(by, permission: str, guarantee: Guarantee) -> None:
+    org = by.organisation
+    if (
+        not by.can(permission)
+        or org is None
+        or org.kind != OrganisationKind.CUSTOMS
+        or org.country_id != guarantee.country_id
+    ):
+        raise NotAllowed()
+
+
+def _check_terms(amount, valid_from: datetime.date, valid_until: datetime.date) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidTerms()
+    if valid_until < valid_from:
+        raise InvalidTerms()
+
+
+def _move(guarantee: Guarantee, *, to: str, action: str, by, comment: str = "", fields: tuple = ()) -> None:
+    previous = guarantee.status
+    guarantee.status = to
+    guarantee.save(update_fields=["status", "updated_at", *fields])
+    guarantee_event(guarantee=guarantee, action=action, by=by, comment=comment, from_status=previous, to_status=to)
+
+
+# --- The forwarder's request -------------------------------------------------------------------------
+
+def guarantee_request(*, principal, bank: Bank, requested_amount: int, valid_from: datetime.date,
+                      valid_until: datetime.date, purpose: str = "", by, submit: bool = False) -> Guarantee:
+    _require(by, "guarantee.request", principal)
+    _check_terms(requested_amount, valid_from, valid_until)
+    if not bank.is_approved:
+        raise NotAllowed(_("This bank is not an approved guarantor."))
+    with transaction.atomic():
+        guarantee = Guarantee.objects.create(
+            principal=principal, bank=bank, country_id=principal.country_id, requested_amount=requested_amount,
+            valid_from=valid_from, valid_until=valid_until, purpose=purpose, requested_by=by,
+            low_balance_pct=settings.REGISTRY_LOW_BALANCE_PCT,
+        )
+        guarantee_event(guarantee=guarantee, action=GuaranteeAction.CREATED, by=by, to_status=S.DRAFT)
+    if submit:
+        guarantee = guarantee_submit(guarantee=guarantee, by=by)
+    return guarantee
+
+
+def guarantee_update_draft(*, guarantee: Guarantee, by, bank: Bank, requested_amount: int,
+                           valid_from: datetime.date, valid_until: datetime.date, purpose: str = "") -> Guarantee:
+    _require(by, "guarantee.request", guarantee.principal)
+    _check_terms(requested_amount, valid_from, valid_until)
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status != S.DRAFT:
+            raise InvalidTransition(status=locked.status)
+        if not bank.is_approved:
+            raise NotAllowed(_("This bank is not an approved guarantor."))
+        locked.bank = bank
+        locked.requested_amount = requested_amount
+        locked.valid_from = valid_from
+        locked.valid_until = valid_until
+        locked.purpose = purpose
+        locked.save()
+    return locked
+
+
+def guarantee_submit(*, guarantee: Guarantee, by) -> Guarantee:
+    _require(by, "guarantee.request", guarantee.principal)
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.SUBMITTED:
+            return locked
+        if locked.status != S.DRAFT:
+            raise InvalidTransition(status=locked.status)
+        locked.submitted_at = timezone.now()
+        _move(locked, to=S.SUBMITTED, action=GuaranteeAction.SUBMITTED, by=by, fields=("submitted_at",))
+        notify(event="guarantee_submitted", guarantee=locked, organisation=locked.bank.organisation,
+               permission="guarantee.prepare")
+    return locked
+
+
+def guarantee_withdraw(*, guarantee: Guarantee, by, reason: str = "") -> Guarantee:
+    _require(by, "guarantee.request", guarantee.principal)
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.WITHDRAWN:
+            return locked
+        if locked.status not in (S.DRAFT, S.SUBMITTED):
+            raise InvalidTransition(status=locked.status)
+        was_submitted = locked.status == S.SUBMITTED
+        locked.status_reason = reason
+        _move(locked, to=S.WITHDRAWN, action=GuaranteeAction.WITHDRAWN, by=by, comment=reason,
+              fields=("status_reason",))
+        if was_submitted:
+            notify(event="guarantee_withdrawn", guarantee=locked, organisation=locked.bank.organisation,
+                   permission="guarantee.prepare")
+    return locked
+
+
+# --- The bank: a maker prepares, a different checker confirms or declines ------------------------------
+
+def guarantee_prepare(*, guarantee: Guarantee, by, amount: int | None = None,
+                      valid_until: datetime.date | None = None, comment: str = "") -> Guarantee:
+    _require(by, "guarantee.prepare", guarantee.bank.organisation)
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status != S.SUBMITTED:
+            raise InvalidTransition(status=locked.status)
+        new_amount = locked.requested_amount if amount is None else amount
+        new_until = locked.valid_until if valid_until is None else valid_until
+        _check_terms(new_amount, locked.valid_from, new_until)
+        changes = []
+        if new_amount != locked.requested_amount:
+            changes.append(f"{locked.requested_amount} → {new_amount} FCFA")
+        if new_until != locked.valid_until:
+            changes.append(f"{locked.valid_until.isoformat()} → {new_until.isoformat()}")
+        locked.requested_amount = new_amount
+        locked.valid_until = new_until
+        locked.prepared_by = by
+        locked.prepared_at = timezone.now()
+        locked.maker_comment = comment
+        locked.save()
+        guarantee_event(guarantee=locked, action=GuaranteeAction.PREPARED, by=by,
+                        comment="; ".join([*changes, comment] if comment else changes),
+                        from_status=S.SUBMITTED, to_status=S.SUBMITTED)
+        notify(event="guarantee_prepared", guarantee=locked, organisation=locked.bank.organisation,
+               permission="guarantee.confirm", exclude=by)
+    return locked
+
+
+def guarantee_confirm(*, guarantee: Guarantee, by) -> Guarantee:
+    """The checker confirms; the bank's ceiling must hold. Locks the bank row so two checkers racing for the
+    last room under the ceiling cannot both succeed."""
+    from guarantees.selectors.guarantees import bank_exposure
+
+    _require(by, "guarantee.confirm", guarantee.bank.organisation)
+    with transaction.atomic():
+        bank = Bank.objects.select_for_update().get(pk=guarantee.bank_id)
+        locked = _lock(guarantee)
+        if locked.status == S.BANK_CONFIRMED and locked.confirmed_by_id == by.pk:
+            return locked
+        if locked.status != S.SUBMITTED or locked.prepared_by_id is None:
+            raise InvalidTransition(status=locked.status)
+        if locked.prepared_by_id == by.pk:
+            raise SameMakerAndChecker()
+        if not bank.is_approved:
+            raise NotAllowed(_("This bank is not an approved guarantor."))
+        exposure = bank_exposure(bank=bank)
+        if exposure + locked.requested_amount > bank.exposure_ceiling:
+            raise CeilingExceeded(
+                ceiling=bank.exposure_ceiling, exposure=exposure, amount=locked.requested_amount,
+                room=max(bank.exposure_ceiling - exposure, 0),
+            )
+        locked.confirmed_by = by
+        locked.confirmed_at = timezone.now()
+        _move(locked, to=S.BANK_CONFIRMED, action=GuaranteeAction.CONFIRMED, by=by,
+              fields=("confirmed_by", "confirmed_at"))
+        notify(event="guarantee_confirmed", guarantee=locked, organisation=locked.principal)
+        if locked.country_id in settings.REGISTRY_AUTO_ACCEPT_COUNTRIES:
+            return _activate(locked, by=None, comment=str(_("Accepted automatically")))
+        from accounts.models import Organisation
+
+        customs = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id=locked.country_id).first()
+        if customs is not None:
+            notify(event="guarantee_to_accept", guarantee=locked, organisation=customs, permission="guarantee.accept")
+    return locked
+
+
+def guarantee_decline(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
+    _require(by, "guarantee.decline", guarantee.bank.organisation)
+    if not (reason or "").strip():
+        raise InvalidTransition(_("A reason is required to decline."))
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.DECLINED:
+            return locked
+        if locked.status != S.SUBMITTED:
+            raise InvalidTransition(status=locked.status)
+        if locked.prepared_by_id == by.pk:
+            raise SameMakerAndChecker()
+        locked.decline_reason = reason
+        _move(locked, to=S.DECLINED, action=GuaranteeAction.DECLINED, by=by, comment=reason,
+              fields=("decline_reason",))
+        notify(event="guarantee_declined", guarantee=locked, organisation=locked.principal)
+    return locked
+
+
+# --- Customs ---------------------------------------------------------------------------------------
+
+def guarantee_accept(*, guarantee: Guarantee, by) -> Guarantee:
+    """Customs of the principal's country accept: the guarantee becomes active, gets its GRN, its first
+    version and its opening ledger entry. No access code is issued here: the customs officer must never see
+    one, so the principal generates its first code itself (``access_code_issue``), shown to it once."""
+    _require_customs_of(by, "guarantee.accept", guarantee)
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.ACTIVE and locked.accepted_by_id == by.pk:
+            return locked
+        if locked.status != S.BANK_CONFIRMED:
+            raise InvalidTransition(status=locked.status)
+        return _activate(locked, by=by)
+
+
+def _activate(locked: Guarantee, *, by, comment: str = "") -> Guarantee:
+    now = timezone.now()
+    locked.grn = grn_format(year=now.year, country=locked.country_id, serial=locked.pk)
+    locked.accepted_by = by
+    locked.activated_at = now
+    locked.version = 1
+    _move(locked, to=S.ACTIVE, action=GuaranteeAction.ACCEPTED, by=by, comment=comment,
+          fields=("grn", "accepted_by", "activated_at", "version"))
+    ledger_append(guarantee=locked, kind=EntryKind.OPENING, d_amount=locked.requested_amount,
+                  reference=locked.grn, by=by)
+    GuaranteeVersion.objects.create(
+        guarantee=locked, number=1, amount=locked.amount, valid_from=locked.valid_from, valid_until=locked.valid_until
+    )
+    notify(event="guarantee_active", guarantee=locked, organisation=locked.principal)
+    notify(event="guarantee_active", guarantee=locked, organisation=locked.bank.organisation)
+    _after_commit_version(locked)
+    return locked
+
+
+def _after_commit_version(guarantee: Guarantee) -> None:
+    """Hook for work queued when a new version exists (certificate rendering, when that app is present)."""
+    from guarantees import signals
+
+    signals.version_created.send(sender=Guarantee, guarantee=guarantee)
+
+
+def guarantee_suspend(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
+    _require_customs_of(by, "guarantee.suspend", guarantee)
+    if not (reason or "").strip():
+        raise InvalidTransition(_("A reason is required."))
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.SUSPENDED:
+            return locked
+        if locked.status != S.ACTIVE:
+            raise InvalidTransition(status=locked.status)
+        locked.status_reason = reason
+        _move(locked, to=S.SUSPENDED, action=GuaranteeAction.SUSPENDED, by=by, comment=reason,
+              fields=("status_reason",))
+        notify(event="guarantee_suspended", guarantee=locked, organisation=locked.principal)
+        notify(event="guarantee_suspended", guarantee=locked, organisation=locked.bank.organisation)
+    return locked
+
+
+def guarantee_reactivate(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
+    _require_customs_of(by, "guarantee.reactivate", guarantee)
+    if not (reason or "").strip():
+        raise InvalidTransition(_("A reason is required."))
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.ACTIVE:
+            return locked
+        if locked.status != S.SUSPENDED:
+            raise InvalidTransition(status=locked.status)
+        if locked.valid_until < timezone.now().date():
+            raise InvalidTransition(_("The validity has ended: the guarantee expires instead."))
+        locked.status_reason = reason
+        _move(locked, to=S.ACTIVE, action=GuaranteeAction.REACTIVATED, by=by, comment=reason,
+              fields=("status_reason",))
+        notify(event="guarantee_reactivated", guarantee=locked, organisation=locked.principal)
+        notify(event="guarantee_reactivated", guarantee=locked, organisation=locked.bank.organisation)
+    return locked
+
+
+def guarantee_cancel(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
+    """Cancel (customs supervisor of the country): no new hold; existing holds stay until released or
+    claimed; closed when nothing is held or claimed any more."""
+    _require_customs_of(by, "guarantee.cancel", guarantee)
+    if not (reason or "").strip():
+        raise InvalidTransition(_("A reason is required."))
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status in (S.CANCELLED, S.CLOSED):
+            return locked
+        if locked.status not in (S.BANK_CONFIRMED, S.ACTIVE, S.SUSPENDED):
+            raise InvalidTransition(status=locked.status)
+        locked.status_reason = reason
+        _move(locked, to=S.CANCELLED, action=GuaranteeAction.CANCELLED, by=by, comment=reason,
+              fields=("status_reason",))
+        notify(event="guarantee_cancelled", guarantee=locked, organisation=locked.principal)
+        notify(event="guarantee_cancelled", guarantee=locked, organisation=locked.bank.organisation)
+        guarantee_close_if_settled_locked(locked, by=by)
+    return locked
+
+
+def guarantee_expire(*, guarantee: Guarantee | int, today: datetime.date | None = None) -> Guarantee:
+    """End of validity (the daily sweep): no new hold; closed at once when nothing is held or claimed."""
+    today = today or timezone.now().date()
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status not in (S.ACTIVE, S.SUSPENDED) or locked.valid_until >= today:
+            return locked
+        _move(locked, to=S.EXPIRED, action=GuaranteeAction.EXPIRED, by=None)
+        notify(event="guarantee_expired", guarantee=locked, organisation=locked.principal)
+        notify(event="guarantee_expired", guarantee=locked, organisation=locked.bank.organisation)
+        guarantee_close_if_settled_locked(locked, by=None)
+    return locked
+
+
+def guarantee_close_if_settled_locked(guarantee: Guarantee, *, by=None) -> bool:
+    """Close an expired or cancelled guarantee whose holds and claims are all settled. Row must be locked."""
+    if guarantee.status in (S.EXPIRED, S.CANCELLED) and guarantee.held == 0 and guarantee.claimed == 0:
+        _move(guarantee, to=S.CLOSED, action=GuaranteeAction.CLOSED, by=by)
+        return True
+    return False

@@ -1,0 +1,92 @@
+"""Holds: the part of a guarantee that a transit draws while it travels (TigerBeetle's pending transfer).
+
+``hold_reserve`` takes a hold on an active guarantee under a row lock: the guarantee row is the single point
+of serialisation, so any number of concurrent callers can never take more than is available, and the
+database CHECK ``amount >= held + claimed + paid`` backs this up. ``hold_release`` posts the release, in
+full or in part; releasing what is already released is a no-op.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from guarantees.errors import (
+    Conflict,
+    GuaranteeNotActive,
+    InsufficientBalance,
+    InvalidAmount,
+    InvalidTransition,
+    OutsideValidity,
+)
+from guarantees.models import EntryKind, Guarantee, GuaranteeStatus, Hold, HoldStatus
+from guarantees.services.ledger import ledger_append
+
+
+def _whole_francs(amount) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidAmount()
+    return amount
+
+
+def hold_reserve(*, guarantee: Guarantee | int, amount: int, reference: str, by=None, on=None) -> Hold:
+    """Take ``amount`` on the guarantee for the transit ``reference``. The same reference and amount again
+    returns the existing hold and takes nothing more; the same reference with another amount is a conflict."""
+    amount = _whole_francs(amount)
+    guarantee_id = guarantee if isinstance(guarantee, int) else guarantee.pk
+    with transaction.atomic():
+        locked = Guarantee.objects.select_for_update().get(pk=guarantee_id)
+        existing = Hold.objects.filter(reference=reference).first()
+        if existing is not None:
+            if existing.guarantee_id == locked.pk and existing.initial_amount == amount:
+                return existing
+            raise Conflict()
+        if locked.status != GuaranteeStatus.ACTIVE:
+            raise GuaranteeNotActive(status=locked.status)
+        day = on or timezone.now().date()
+        if not (locked.valid_from <= day <= locked.valid_until):
+            raise OutsideValidity(valid_until=locked.valid_until.isoformat())
+        if locked.available < amount:
+            raise InsufficientBalance(available=locked.available)
+        try:
+            with transaction.atomic():
+                hold = Hold.objects.create(
+                    guarantee=locked, reference=reference, initial_amount=amount, amount=amount, created_by=by
+                )
+        except IntegrityError as exc:  # the same reference taken on another guarantee at the same moment
+            raise Conflict() from exc
+        ledger_append(guarantee=locked, kind=EntryKind.HOLD, d_held=amount, hold=hold, reference=reference, by=by)
+        return hold
+
+
+def hold_release(*, hold: Hold | int, amount: int | None = None, by=None, reference: str = "") -> Hold:
+    """Release the hold, or ``amount`` of it (partial discharge). Already released: returns quietly."""
+    hold_id = hold if isinstance(hold, int) else hold.pk
+    if amount is not None:
+        amount = _whole_francs(amount)
+    guarantee_id = Hold.objects.values_list("guarantee_id", flat=True).get(pk=hold_id)
+    with transaction.atomic():
+        # Lock order everywhere: guarantee, then hold.
+        locked = Guarantee.objects.select_for_update().get(pk=guarantee_id)
+        current = Hold.objects.select_for_update().get(pk=hold_id)
+        if current.status == HoldStatus.RELEASED:
+            return current
+        if current.status != HoldStatus.HELD:
+            raise InvalidTransition(status=current.status)
+        release = current.amount if amount is None else min(amount, current.amount)
+        partial = release < current.amount
+        current.amount -= release
+        if current.amount == 0:
+            current.status = HoldStatus.RELEASED
+            current.closed_at = timezone.now()
+        current.save(update_fields=["amount", "status", "closed_at"])
+        ledger_append(
+            guarantee=locked, kind=EntryKind.PARTIAL_RELEASE if partial else EntryKind.RELEASE, d_held=-release,
+            hold=current, reference=reference or current.reference, by=by,
+        )
+        _close_if_settled(locked, by=by)
+        return current
+
+
+def _close_if_settled(guarantee: Guarantee, *, by=None) -> None:
+    from guarantees.services.guarantees import guarantee_close_if_settled_locked
+
+    guarantee_close_if_settled_locked(guarantee, by=by)

@@ -1,0 +1,68 @@
+"""Whole scenes built through the services, so tests start from states the application itself produces."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from accounts.roles import OrganisationKind, Role
+from guarantees.models import Bank, Guarantee
+from guarantees.services.guarantees import (
+    guarantee_accept,
+    guarantee_confirm,
+    guarantee_prepare,
+    guarantee_request,
+)
+from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, country, member
+
+
+@dataclass
+class Scene:
+    forwarder: Organisation
+    agent: User
+    bank: Bank
+    maker: User
+    checker: User
+    customs: Organisation
+    officer: User
+    supervisor: User
+
+
+def scene(country_code: str = "BF", *, ceiling: int = 10_000_000_000) -> Scene:
+    """A forwarder, an approved bank with a maker and a checker, and the customs of ``country_code``."""
+    c = country(country_code)
+    forwarder = ForwarderFactory(country=c)
+    bank = BankFactory(exposure_ceiling=ceiling, organisation__country=c)
+    customs = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=c).first() or CustomsFactory(country=c)
+    return Scene(
+        forwarder=forwarder,
+        agent=member(forwarder, Role.FORWARDER_AGENT),
+        bank=bank,
+        maker=member(bank.organisation, Role.BANK_MAKER),
+        checker=member(bank.organisation, Role.BANK_CHECKER),
+        customs=customs,
+        officer=member(customs, Role.CUSTOMS_OFFICER),
+        supervisor=member(customs, Role.CUSTOMS_SUPERVISOR),
+    )
+
+
+def requested_guarantee(s: Scene, *, amount: int = 50_000_000, days: int = 365, submit: bool = True) -> Guarantee:
+    today = timezone.now().date()
+    return guarantee_request(
+        principal=s.forwarder, bank=s.bank, requested_amount=amount, valid_from=today,
+        valid_until=today + datetime.timedelta(days=days), purpose="Transit Lomé – Ouagadougou", by=s.agent,
+        submit=submit,
+    )
+
+
+def confirmed_guarantee(s: Scene, *, amount: int = 50_000_000, days: int = 365) -> Guarantee:
+    g = requested_guarantee(s, amount=amount, days=days)
+    guarantee_prepare(guarantee=g, by=s.maker)
+    return guarantee_confirm(guarantee=g, by=s.checker)
+
+
+def active_guarantee(s: Scene | None = None, *, amount: int = 50_000_000, days: int = 365) -> Guarantee:
+    s = s or scene()
+    g = confirmed_guarantee(s, amount=amount, days=days)
+    return guarantee_accept(guarantee=g, by=s.officer)
