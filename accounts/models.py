@@ -186,3 +186,37 @@ class SignInAttempt(models.Model):
         verbose_name = _("sign-in attempt")
         verbose_name_plural = _("sign-in attempts")
         ordering = ["-created_at"]
+
+
+class ApiKey(models.Model):
+    """A key issued by the secretariat to one customs administration's system (ASYCUDA / SIDONIA World).
+
+    The key is ``cu_<prefix>_<secret>``; only the prefix (to find the row) and a SHA-256 of the whole key are
+    stored. It acts only for its administration's country.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("customs administration"), on_delete=models.PROTECT, related_name="api_keys",
+        limit_choices_to={"kind": "customs"},
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("issued by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

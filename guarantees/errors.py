@@ -83,3 +83,20 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     status = 429
     default_message = _("Too many wrong attempts. Please wait a few minutes before trying again.")
+
+
+class InvalidDeclaration(DomainError):
+    """The message cannot be taken as it is; ``errors`` says which field and why."""
+
+    code = "invalid"
+    status = 400
+    default_message = _("The message is invalid.")
+
+    def __init__(self, errors: dict, message=None):
+        super().__init__(message, errors={k: [str(m) for m in v] for k, v in errors.items()})
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")

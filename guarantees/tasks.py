@@ -17,3 +17,19 @@ def send_guarantee_notification(self, *, event, guarantee_id, organisation_id, p
         return 0
     return notification_send(event=event, guarantee=guarantee, organisation=organisation, permission=permission,
                              exclude_id=exclude_id, reason=reason)
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=10)
+def apply_transit_event(event_id: int):
+    from guarantees.services.transits import transit_event_apply
+
+    event = transit_event_apply(event_id=event_id)
+    return event.status if event is not None else None
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+def process_discharge_file(job_id: int):
+    from guarantees.services.transits import discharge_file_process
+
+    job = discharge_file_process(job_id=job_id)
+    return job.status if job is not None else None

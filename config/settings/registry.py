@@ -21,3 +21,6 @@ REGISTRY_EXAMINATION_WORKING_DAYS = env_int("REGISTRY_EXAMINATION_WORKING_DAYS",
 
 # Countries whose customs accept bank-confirmed guarantees automatically (the secretariat's decision).
 REGISTRY_AUTO_ACCEPT_COUNTRIES = env_list("REGISTRY_AUTO_ACCEPT_COUNTRIES")
+
+# Time limit (days) for a transit whose corridor is neither named nor found from its offices.
+REGISTRY_DEFAULT_TIME_LIMIT_DAYS = env_int("REGISTRY_DEFAULT_TIME_LIMIT_DAYS", 10)

@@ -12,9 +12,33 @@ from .guarantees import (
     GuaranteeVersion,
 )
 from .ledger import EntryKind, Hold, HoldStatus, LedgerEntry
+from .transits import (
+    OPEN_TRANSIT_STATUSES,
+    AmountSource,
+    DischargeFile,
+    EventStatus,
+    EventType,
+    JobStatus,
+    StopRole,
+    Transit,
+    TransitEvent,
+    TransitStatus,
+    TransitStop,
+)
 from .reference import Corridor, CorridorStop, Country, Levy, LevyKind, Office, OfficeRole, TariffLine
 
 __all__ = [
+    "OPEN_TRANSIT_STATUSES",
+    "AmountSource",
+    "DischargeFile",
+    "EventStatus",
+    "EventType",
+    "JobStatus",
+    "StopRole",
+    "Transit",
+    "TransitEvent",
+    "TransitStatus",
+    "TransitStop",
     "COMMITTED_STATUSES",
     "WINDING_DOWN_STATUSES",
     "AccessCode",

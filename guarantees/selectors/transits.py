@@ -1,0 +1,27 @@
+"""What each organisation may see of transits: forwarders theirs, banks those on their guarantees, customs
+those whose route passes through their country, the secretariat all."""
+
+from django.db.models import QuerySet
+
+from accounts.roles import OrganisationKind
+from guarantees.models import Transit, TransitStop
+
+
+def transits_visible_to(*, user) -> QuerySet[Transit]:
+    base = Transit.objects.select_related(
+        "guarantee", "guarantee__principal", "hold", "office_of_departure", "office_of_destination", "corridor"
+    )
+    organisation = getattr(user, "organisation", None) if user.is_authenticated else None
+    if organisation is None:
+        return base.none()
+    if organisation.kind == OrganisationKind.FORWARDER:
+        return base.filter(guarantee__principal=organisation)
+    if organisation.kind == OrganisationKind.BANK:
+        return base.filter(guarantee__bank__organisation=organisation)
+    if organisation.kind == OrganisationKind.CUSTOMS:
+        return base.filter(
+            pk__in=TransitStop.objects.filter(country_id=organisation.country_id).values("transit_id")
+        )
+    if organisation.kind == OrganisationKind.SECRETARIAT:
+        return base
+    return base.none()
