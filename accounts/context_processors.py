@@ -1,9 +1,25 @@
+"""What every page's header needs: the person's organisation, roles, permissions and links."""
+
+from django.utils.functional import SimpleLazyObject
+
+from accounts.middleware import has_totp
+from accounts.navigation import nav_links
+
+
 def membership(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"current_organisation": None, "current_roles": [], "perms_registry": frozenset()}
+        return {"current_organisation": None, "current_roles": [], "perms_registry": frozenset(), "nav_items": []}
     return {
         "current_organisation": user.organisation,
         "current_roles": [m.get_role_display() for m in user.active_memberships],
         "perms_registry": user.registry_permissions,
+        "nav_items": SimpleLazyObject(lambda: _nav_items(user, request.path)),
     }
+
+
+def _nav_items(user, path):
+    # Until a bank, customs or secretariat user has enrolled TOTP every link leads back to enrolment: show none.
+    if user.mfa_required and not has_totp(user):
+        return []
+    return nav_links(user, path)

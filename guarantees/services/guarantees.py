@@ -241,7 +241,7 @@ def guarantee_decline(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
         locked.decline_reason = reason
         _move(locked, to=S.DECLINED, action=GuaranteeAction.DECLINED, by=by, comment=reason,
               fields=("decline_reason",))
-        notify(event="guarantee_declined", guarantee=locked, organisation=locked.principal)
+        notify(event="guarantee_declined", guarantee=locked, organisation=locked.principal, reason=reason)
     return locked
 
 
