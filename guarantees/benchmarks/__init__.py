@@ -1,0 +1,31 @@
+"""Benchmarks run by ``manage.py benchmark <name>``: one module per benchmark, listed in ``REGISTRY``.
+
+A benchmark module exposes:
+
+* ``HELP`` — one line shown by ``manage.py benchmark --help``;
+* ``add_arguments(parser)`` — its own options (the database options of ``common`` are added for it);
+* ``run(options, *, log) -> dict`` — does the work on the database the command prepared and returns the
+  result, printed by the command as one JSON object.
+
+To add a benchmark (api, releases, certificates...), write ``guarantees/benchmarks/<name>.py`` and add a
+line here.
+"""
+
+from importlib import import_module
+from types import ModuleType
+
+REGISTRY: dict[str, str] = {
+    "holds": "guarantees.benchmarks.holds",
+}
+
+
+def names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def load(name: str) -> ModuleType:
+    try:
+        path = REGISTRY[name]
+    except KeyError:
+        raise LookupError(f"Unknown benchmark {name!r}; known: {', '.join(names())}.") from None
+    return import_module(path)

@@ -1,0 +1,382 @@
+"""What every benchmark shares: the PostgreSQL it runs on, the clients it runs (threads or processes), and
+how it counts (latency percentiles, one JSON object on stdout).
+
+A benchmark phase is ``run_phase(ClientClass, ...)``: ``clients`` instances of the class, each built in its own
+thread or process (so each opens its own database connection), all released at the same moment by a barrier,
+each calling ``op(i)`` in a loop for ``seconds`` and timing every call with ``time.perf_counter``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/caution_bench"
+POSTGRES_ENGINE = "django.db.backends.postgresql"
+OK = "ok"
+CONCURRENCY_MODES = ("processes", "threads")
+# Settings keys Django's PostgreSQL backend reads itself; the rest of OPTIONS are libpq parameters.
+_DJANGO_ONLY_OPTIONS = {"isolation_level", "server_side_binding", "assume_role", "pool", "cursor_factory"}
+_BARRIER_TIMEOUT = 300
+
+
+# --- Database ------------------------------------------------------------------------------------
+
+
+class BenchmarkError(Exception):
+    """The benchmark cannot run as asked (wrong database, a client could not start...)."""
+
+
+def add_database_arguments(parser) -> None:
+    group = parser.add_argument_group("database")
+    group.add_argument(
+        "--database-url",
+        help=(
+            "PostgreSQL to run on. Default: the DATABASE_URL environment variable, else "
+            f"{DEFAULT_DATABASE_URL}. The database is created if missing and migrated before the run; "
+            "benchmark rows are added under a fresh run id and never deleted. SQLite is refused."
+        ),
+    )
+    group.add_argument(
+        "--use-default-db",
+        action="store_true",
+        help=(
+            "Run on Django's current default connection as it is (no creation, no migration), e.g. the test "
+            "database set up by pytest-django (the test must use transaction=True: clients commit)."
+        ),
+    )
+
+
+def prepare_database(*, database_url: str | None, use_default_db: bool, log=print) -> dict:
+    """Point Django's default connection at the benchmark's PostgreSQL and return its settings dict."""
+    from django.db import connections
+
+    if use_default_db:
+        connection = connections["default"]
+        if connection.vendor != "postgresql":
+            raise BenchmarkError(
+                f"The default database is {connection.vendor}; the benchmark measures row locks and runs on "
+                "PostgreSQL only."
+            )
+        if connection.in_atomic_block:
+            raise BenchmarkError(
+                "The default connection is inside a transaction: the benchmark's clients commit on their own "
+                "connections and could not see its rows (use transaction=True in tests)."
+            )
+        return connection.settings_dict
+
+    url = database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    db = parse_database_url(url)
+    ensure_database(db, log=log)
+    use_database(db)
+    from django.core.management import call_command
+
+    log(f"migrating {db['NAME']}...")
+    call_command("migrate", interactive=False, verbosity=0)
+    return connections["default"].settings_dict
+
+
+def parse_database_url(url: str) -> dict:
+    import dj_database_url
+
+    try:
+        db = dj_database_url.parse(url, conn_max_age=0)
+    except Exception as exc:  # noqa: BLE001 - any parse error is the user's URL
+        raise BenchmarkError(f"Cannot read the database URL {url!r}: {exc}") from exc
+    if db.get("ENGINE") != POSTGRES_ENGINE:
+        engine = db.get("ENGINE", "?").rsplit(".", 1)[-1]
+        raise BenchmarkError(
+            f"Refusing to benchmark on {engine}: the benchmark measures concurrent row locks and runs on "
+            "PostgreSQL only. Set DATABASE_URL or --database-url to postgres://..., "
+            f"e.g. {DEFAULT_DATABASE_URL}."
+        )
+    if not db.get("NAME"):
+        raise BenchmarkError(f"The database URL {url!r} names no database.")
+    return db
+
+
+def psycopg_params(db: dict) -> dict:
+    """Keyword arguments for ``psycopg.connect`` reaching the database of a Django settings dict."""
+    params = {
+        "dbname": db.get("NAME"),
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": str(db["PORT"]) if db.get("PORT") else None,
+    }
+    params.update({k: v for k, v in (db.get("OPTIONS") or {}).items() if k not in _DJANGO_ONLY_OPTIONS})
+    return {k: v for k, v in params.items() if v not in (None, "")}
+
+
+def ensure_database(db: dict, *, log=print) -> None:
+    """Create the database if it does not exist (connecting to the ``postgres`` maintenance database)."""
+    import psycopg
+    from psycopg import sql
+
+    params = psycopg_params(db)
+    name = params.pop("dbname")
+    try:
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                log(f"creating database {name}...")
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise BenchmarkError(f"Cannot reach or create the PostgreSQL database {name!r}: {exc}") from exc
+
+
+def use_database(db: dict) -> None:
+    """Make ``db`` Django's default database for the rest of this process (and the processes it forks)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    configured = connections.configure_settings({"default": dict(db)})["default"]
+    # connections.settings is settings.DATABASES itself: replacing the entry repoints new connections.
+    settings.DATABASES["default"] = configured
+    connections.settings["default"] = configured
+    try:
+        del connections["default"]
+    except AttributeError:
+        pass
+
+
+# --- Counting ------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], pct: float) -> float | None:
+    """The ``pct`` percentile (0-100) of already sorted values, interpolating linearly between ranks."""
+    if not sorted_values:
+        return None
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    rank = (len(sorted_values) - 1) * pct / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+@dataclass
+class PhaseResult:
+    clients: int
+    concurrency: str
+    elapsed: float
+    outcomes: Counter = field(default_factory=Counter)
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)  # seconds, sorted; every call that did not raise
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def ops(self) -> int:
+        return self.outcomes.get(OK, 0)
+
+    @property
+    def throughput(self) -> float:
+        return self.ops / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self) -> dict:
+        result = {
+            "ops": self.ops,
+            "throughput_per_s": round(self.throughput, 1),
+            "p50_ms": _ms(percentile(self.latencies, 50)),
+            "p99_ms": _ms(percentile(self.latencies, 99)),
+            "errors": self.errors,
+        }
+        others = {k: v for k, v in sorted(self.outcomes.items()) if k != OK}
+        if others:
+            result.update(others)
+        if self.error_samples:
+            result["error_samples"] = self.error_samples[:3]
+        return result
+
+
+def combine(results: list[PhaseResult]) -> PhaseResult:
+    """One result out of several slices of the same phase (elapsed times add up)."""
+    first = results[0]
+    combined = PhaseResult(clients=first.clients, concurrency=first.concurrency, elapsed=0.0)
+    for r in results:
+        combined.elapsed += r.elapsed
+        combined.outcomes.update(r.outcomes)
+        combined.errors += r.errors
+        combined.latencies.extend(r.latencies)
+        combined.error_samples.extend(r.error_samples)
+    combined.latencies.sort()
+    return combined
+
+
+def host_load() -> dict:
+    """What else the machine was doing: a benchmark on a shared box is only as good as this."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return {"cpus": os.cpu_count()}
+    return {"cpus": os.cpu_count(), "load_1m": round(one, 2), "load_5m": round(five, 2)}
+
+
+def dumps(result: dict) -> str:
+    return json.dumps(result, ensure_ascii=False, sort_keys=False)
+
+
+# --- Running clients -----------------------------------------------------------------------------
+
+
+class Client:
+    """One simulated client. Built inside its own thread or process; ``op`` returns an outcome (``OK`` counts
+    as one operation, any other string is counted apart, e.g. a refusal) or raises (counted as an error)."""
+
+    def __init__(self, index: int, params: dict):
+        self.index = index
+        self.params = params
+
+    def op(self, i: int) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _client_loop(client_cls, index: int, params: dict, seconds: float, barrier) -> dict:
+    from django.db import connections
+
+    latencies: list[float] = []
+    outcomes: Counter = Counter()
+    errors = 0
+    samples: list[str] = []
+    started = finished = None
+    setup_error = None
+    client = None
+    try:
+        client = client_cls(index, params)
+        barrier.wait(_BARRIER_TIMEOUT)
+        perf = time.perf_counter
+        started = time.monotonic()
+        deadline = started + seconds
+        i = 0
+        while time.monotonic() < deadline:
+            t0 = perf()
+            try:
+                outcome = client.op(i)
+            except Exception as exc:  # noqa: BLE001 - an error is a result here
+                errors += 1
+                if len(samples) < 3:
+                    samples.append(f"{type(exc).__name__}: {exc}"[:300])
+            else:
+                latencies.append(perf() - t0)
+                outcomes[outcome] += 1
+            i += 1
+        finished = time.monotonic()
+    except BaseException:  # noqa: BLE001 - reported to the parent
+        setup_error = traceback.format_exc(limit=6)
+        try:
+            barrier.abort()
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001
+                pass
+        connections.close_all()
+    return {
+        "latencies": latencies, "outcomes": dict(outcomes), "errors": errors, "error_samples": samples,
+        "started": started, "finished": finished, "setup_error": setup_error,
+    }
+
+
+def _process_main(queue, client_cls, index, params, seconds, barrier, db_settings) -> None:
+    import django
+    from django.apps import apps
+
+    if not apps.ready:  # spawned, not forked: set Django up and point it at the benchmark database
+        django.setup()
+        use_database(db_settings)
+    queue.put(_client_loop(client_cls, index, params, seconds, barrier))
+
+
+def _start_method() -> str:
+    # fork: children inherit Django, set up and pointed at the benchmark database; spawn elsewhere.
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def run_phase(client_cls, *, clients: int, seconds: float, concurrency: str, params: dict,
+              db_settings: dict | None = None) -> PhaseResult:
+    """Run ``clients`` instances of ``client_cls`` for ``seconds``, concurrently, and gather what they saw."""
+    from django.db import connections
+
+    if concurrency not in CONCURRENCY_MODES:
+        raise ValueError(concurrency)
+    if db_settings is None:
+        db_settings = dict(connections["default"].settings_dict)
+    # No connection may cross into a child process or outlive the phase in this thread.
+    connections.close_all()
+    raw: list[dict] = []
+
+    if concurrency == "threads":
+        barrier = threading.Barrier(clients + 1)
+        slots: list[dict | None] = [None] * clients
+
+        def target(idx):
+            slots[idx] = _client_loop(client_cls, idx, params, seconds, barrier)
+
+        workers = [threading.Thread(target=target, args=(idx,), daemon=True) for idx in range(clients)]
+        for w in workers:
+            w.start()
+        _release(barrier)
+        for w in workers:
+            w.join()
+        raw = [r for r in slots if r is not None]
+    else:
+        ctx = multiprocessing.get_context(_start_method())
+        barrier = ctx.Barrier(clients + 1)
+        queue = ctx.Queue()
+        workers = [
+            ctx.Process(target=_process_main, args=(queue, client_cls, idx, params, seconds, barrier, db_settings),
+                        daemon=True)
+            for idx in range(clients)
+        ]
+        for w in workers:
+            w.start()
+        _release(barrier)
+        for _ in workers:
+            try:
+                raw.append(queue.get(timeout=seconds + _BARRIER_TIMEOUT))
+            except Exception:  # noqa: BLE001 - a child died without reporting
+                break
+        for w in workers:
+            w.join(timeout=30)
+
+    setup_errors = [r["setup_error"] for r in raw if r["setup_error"]]
+    if setup_errors or len(raw) != clients:
+        detail = setup_errors[0] if setup_errors else f"only {len(raw)} of {clients} clients reported"
+        raise BenchmarkError(f"A benchmark client failed to run:\n{detail}")
+
+    result = PhaseResult(
+        clients=clients, concurrency=concurrency,
+        elapsed=max(r["finished"] for r in raw) - min(r["started"] for r in raw),
+    )
+    for r in raw:
+        result.outcomes.update(r["outcomes"])
+        result.errors += r["errors"]
+        result.latencies.extend(r["latencies"])
+        result.error_samples.extend(r["error_samples"])
+    result.latencies.sort()
+    return result
+
+
+def _release(barrier) -> None:
+    try:
+        barrier.wait(_BARRIER_TIMEOUT)
+    except threading.BrokenBarrierError:
+        pass  # a client failed to start: reported with the results
