@@ -1,0 +1,73 @@
+"""The secretariat's pages for the API keys of the customs systems: list, issue, revoke.
+
+A key is shown in clear once: the POST that issues it puts it in the session, and the next display of the list
+pops it as it shows it, so a reload (or the back button) never shows it again. The registry keeps only its
+prefix and a hash.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.api_keys import api_key_create, api_key_revoke
+from accounts.models import ApiKey
+from guarantees.errors import DomainError
+from guarantees.forms import ConfirmationForm
+from guarantees.forms_transits import ApiKeyIssueForm
+from guarantees.views.common import add_domain_error, form_data, paginate, require
+
+NEW_KEY_SESSION_KEY = "guarantees.new_api_key"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def api_key_list(request):
+    require(request, "apikey.manage")
+    form = ApiKeyIssueForm(form_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key, plaintext = api_key_create(
+                organisation=form.cleaned_data["organisation"], name=form.cleaned_data["name"], by=request.user,
+            )
+        except DomainError as exc:
+            add_domain_error(request, exc, form)
+        else:
+            request.session[NEW_KEY_SESSION_KEY] = {"pk": api_key.pk, "key": plaintext}
+            return redirect("guarantees:api_keys")
+    new_key = request.session.pop(NEW_KEY_SESSION_KEY, None)
+    keys = ApiKey.objects.select_related("organisation__country", "created_by").order_by("-created_at", "-pk")
+    page, query = paginate(request, keys)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query,
+        "new_key": new_key,
+        "new_key_object": keys.filter(pk=new_key["pk"]).first() if new_key else None,
+    }
+    response = render(request, "guarantees/apikey/list.html", context)
+    if new_key:
+        # A page showing a secret must not be kept by the browser or a proxy.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def api_key_revoke_view(request, pk):
+    require(request, "apikey.manage")
+    api_key = get_object_or_404(ApiKey.objects.select_related("organisation__country"), pk=pk)
+    form = ConfirmationForm(form_data(request))
+    if request.method == "POST" and api_key.revoked_at is None and form.is_valid():
+        try:
+            api_key_revoke(api_key=api_key, by=request.user)
+        except DomainError as exc:
+            add_domain_error(request, exc, form)
+        else:
+            messages.success(
+                request, _("The key %(name)s was revoked. Requests signed with it are now refused.")
+                % {"name": api_key.name},
+            )
+            return redirect("guarantees:api_keys")
+    return render(request, "guarantees/apikey/revoke.html", {"api_key": api_key, "form": form})
