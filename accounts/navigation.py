@@ -49,6 +49,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset({"guarantee.prepare", "guarantee.confirm"}),
     ),
     NavItem(
+        "guarantees:portfolio",
+        pgettext_lazy("navigation", "Portfolio"),
+        pgettext_lazy("navigation", "Your bank's guarantees and its exposure against the ceiling."),
+        frozenset({"bank.portfolio"}),
+    ),
+    NavItem(
         "guarantees:customs_queue",
         pgettext_lazy("navigation", "Acceptances"),
         pgettext_lazy("navigation", "Guarantees waiting for customs acceptance."),
@@ -125,6 +131,12 @@ def nav_links(user, current_path: str = "") -> list[dict]:
         if url is None:
             continue
         seen.add(item.url_name)
-        active = bool(current_path) and (current_path == url or (url != "/" and current_path.startswith(url)))
-        links.append({"label": item.label, "description": item.description, "url": url, "active": active})
+        links.append({"label": item.label, "description": item.description, "url": url, "active": False})
+    # Only the most specific link is active: /guarantees/request/ is "Request", not also "My guarantees".
+    matching = [
+        link for link in links
+        if current_path and (current_path == link["url"] or (link["url"] != "/" and current_path.startswith(link["url"])))
+    ]
+    if matching:
+        max(matching, key=lambda link: len(link["url"]))["active"] = True
     return links
