@@ -2,11 +2,13 @@
 
 ``hold_reserve`` takes a hold on an active guarantee under a row lock: the guarantee row is the single point
 of serialisation, so any number of concurrent callers can never take more than is available, and the
-database CHECK ``amount >= held + claimed + paid`` backs this up. ``hold_release`` posts the release, in
-full or in part; releasing what is already released is a no-op.
+database CHECK ``amount >= held + claimed + paid`` backs this up. On PostgreSQL it goes through
+``ledger_hold_postgresql`` (the same lock, entry and chain in two SQL statements); elsewhere (SQLite for
+``make run``) through the ORM and ``ledger_append``. ``hold_release`` posts the release, in full or in part;
+releasing what is already released is a no-op.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from guarantees.errors import (
@@ -18,7 +20,9 @@ from guarantees.errors import (
     OutsideValidity,
 )
 from guarantees.models import EntryKind, Guarantee, GuaranteeStatus, Hold, HoldStatus
-from guarantees.services.ledger import ledger_append
+from guarantees.services.ledger import ledger_append, ledger_hold_postgresql
+
+REFERENCE_CONSTRAINT = "hold_unique_reference"
 
 
 def _whole_francs(amount) -> int:
@@ -29,32 +33,66 @@ def _whole_francs(amount) -> int:
 
 def hold_reserve(*, guarantee: Guarantee | int, amount: int, reference: str, by=None, on=None) -> Hold:
     """Take ``amount`` on the guarantee for the transit ``reference``. The same reference and amount again
-    returns the existing hold and takes nothing more; the same reference with another amount is a conflict."""
+    returns the existing hold and takes nothing more; the same reference with another amount is a conflict.
+
+    May run inside the caller's atomic block: its own block is then a savepoint, rolled back on any error."""
     amount = _whole_francs(amount)
     guarantee_id = guarantee if isinstance(guarantee, int) else guarantee.pk
-    with transaction.atomic():
-        locked = Guarantee.objects.select_for_update().get(pk=guarantee_id)
-        existing = Hold.objects.filter(reference=reference).first()
-        if existing is not None:
-            if existing.guarantee_id == locked.pk and existing.initial_amount == amount:
-                return existing
-            raise Conflict()
-        if locked.status != GuaranteeStatus.ACTIVE:
-            raise GuaranteeNotActive(status=locked.status)
-        day = on or timezone.now().date()
-        if not (locked.valid_from <= day <= locked.valid_until):
-            raise OutsideValidity(valid_until=locked.valid_until.isoformat())
-        if locked.available < amount:
-            raise InsufficientBalance(available=locked.available)
-        try:
-            with transaction.atomic():
-                hold = Hold.objects.create(
-                    guarantee=locked, reference=reference, initial_amount=amount, amount=amount, created_by=by
-                )
-        except IntegrityError as exc:  # the same reference taken on another guarantee at the same moment
-            raise Conflict() from exc
-        ledger_append(guarantee=locked, kind=EntryKind.HOLD, d_held=amount, hold=hold, reference=reference, by=by)
-        return hold
+    take = _reserve_postgresql if connection.vendor == "postgresql" else _reserve_orm
+    try:
+        with transaction.atomic():
+            return take(guarantee_id, amount, reference, by, on)
+    except IntegrityError as exc:
+        if not _reference_taken(exc):
+            raise
+        # A concurrent transaction committed a hold under this reference after we looked: it is a replay if
+        # it is the same hold, a conflict otherwise. (Our block is rolled back, so this read sees the winner.)
+        winner = Hold.objects.filter(reference=reference).first()
+        if winner is not None and winner.guarantee_id == guarantee_id and winner.initial_amount == amount:
+            return winner
+        raise Conflict() from exc
+
+
+def _admit(locked, amount: int, on) -> None:
+    """The rule, on the locked guarantee (a Guarantee, or the LockedBalances of the PostgreSQL path)."""
+    if locked.status != GuaranteeStatus.ACTIVE:
+        raise GuaranteeNotActive(status=locked.status)
+    day = on or timezone.now().date()
+    if not (locked.valid_from <= day <= locked.valid_until):
+        raise OutsideValidity(valid_until=locked.valid_until.isoformat())
+    if locked.available < amount:
+        raise InsufficientBalance(available=locked.available)
+
+
+def _reserve_postgresql(guarantee_id: int, amount: int, reference: str, by, on) -> Hold:
+    return ledger_hold_postgresql(
+        guarantee_id=guarantee_id, amount=amount, reference=reference, by=by,
+        admit=lambda locked: _admit(locked, amount, on),
+    )
+
+
+def _reserve_orm(guarantee_id: int, amount: int, reference: str, by, on) -> Hold:
+    """The portable path (any database); also what the PostgreSQL path is tested against."""
+    locked = Guarantee.objects.select_for_update().get(pk=guarantee_id)
+    existing = Hold.objects.filter(reference=reference).first()
+    if existing is not None:
+        if existing.guarantee_id == locked.pk and existing.initial_amount == amount:
+            return existing
+        raise Conflict()
+    _admit(locked, amount, on)
+    hold = Hold.objects.create(
+        guarantee=locked, reference=reference, initial_amount=amount, amount=amount, created_by=by
+    )
+    ledger_append(guarantee=locked, kind=EntryKind.HOLD, d_held=amount, hold=hold, reference=reference, by=by)
+    return hold
+
+
+def _reference_taken(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is the unique reference of holds, and no other constraint."""
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)  # psycopg
+    if name is not None:
+        return name == REFERENCE_CONSTRAINT
+    return f"UNIQUE constraint failed: {Hold._meta.db_table}.reference" in str(exc)  # SQLite
 
 
 def hold_release(*, hold: Hold | int, amount: int | None = None, by=None, reference: str = "") -> Hold:

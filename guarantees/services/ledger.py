@@ -3,17 +3,23 @@
 ``ledger_append`` is the only code that moves a guarantee's balances. It must be called inside an atomic block
 on a guarantee row locked with ``select_for_update``; it applies the deltas to the row, saves it (the database
 CHECK constraints refuse an overdraw) and appends the entry chained to the previous one.
+
+``ledger_hold_postgresql`` is its twin for the one hot path, taking a hold on PostgreSQL: the same lock, the
+same entry and the same chain, written in two SQL statements instead of six ORM queries (see its docstring).
 """
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from guarantees.models import Guarantee, Hold, LedgerEntry
+from guarantees.errors import Conflict
+from guarantees.models import EntryKind, Guarantee, Hold, HoldStatus, LedgerEntry
 
 BALANCE_FIELDS = ("amount", "held", "claimed", "paid")
 
@@ -66,6 +72,127 @@ def ledger_append(
     guarantee.save(update_fields=[*BALANCE_FIELDS, "ledger_seq", "ledger_hash", "updated_at"])
     entry.save(force_insert=True)
     return entry
+
+
+class LockedBalances(NamedTuple):
+    """What ``ledger_hold_postgresql`` read from the locked guarantee row, handed to the caller's ``admit``.
+    Same attribute names as :class:`Guarantee`, so one admission rule serves both paths."""
+
+    pk: int
+    status: str
+    valid_from: datetime.date
+    valid_until: datetime.date
+    amount: int
+    held: int
+    claimed: int
+    paid: int
+
+    @property
+    def available(self) -> int:
+        return self.amount - self.held - self.claimed - self.paid
+
+
+# The columns the PostgreSQL hold path reads and writes: every concrete column of both tables (a test keeps
+# these lists equal to the models, so a new field cannot be silently left out of the fast path).
+HOLD_COLUMNS = (
+    "id", "guarantee_id", "reference", "status", "initial_amount", "amount", "claimed_amount", "paid_amount",
+    "created_by_id", "created_at", "closed_at",
+)
+ENTRY_COLUMNS = (
+    "id", "guarantee_id", "seq", "kind", "d_amount", "d_held", "d_claimed", "d_paid", "hold_id", "reference",
+    "created_by_id", "created_at", "prev_hash", "hash",
+)
+_G, _H, _E = Guarantee._meta.db_table, Hold._meta.db_table, LedgerEntry._meta.db_table
+
+# 1. Lock the guarantee row; read its balances and chain head, the hold already taken under this reference (if
+#    any, every column) and a fresh hold id (the entry's hash covers the hold id, so it is needed before insert).
+_HOLD_LOCK_SQL = (
+    "SELECT g.status, g.valid_from, g.valid_until, g.amount, g.held, g.claimed, g.paid, g.ledger_seq, "
+    f"g.ledger_hash, nextval(pg_get_serial_sequence('{_H}', 'id')), "
+    + ", ".join(f"h.{column}" for column in HOLD_COLUMNS)
+    + f" FROM {_G} g LEFT JOIN {_H} h ON h.reference = %s WHERE g.id = %s FOR UPDATE OF g"
+)
+# 2. Insert the hold and its chained entry and move the balance, in one statement. The UPDATE is guarded on the
+#    chain head read under the lock: it can only miss if the lock were not held, and then nothing is kept.
+_HOLD_WRITE_SQL = (
+    f"WITH h AS (INSERT INTO {_H} ({', '.join(HOLD_COLUMNS)}) VALUES (%(hold_id)s, %(guarantee_id)s, "
+    "%(reference)s, %(held)s, %(amount)s, %(amount)s, 0, 0, %(by_id)s, %(now)s, NULL)), "
+    f"e AS (INSERT INTO {_E} ({', '.join(ENTRY_COLUMNS[1:])}) VALUES (%(guarantee_id)s, %(seq)s, %(kind)s, "
+    "0, %(amount)s, 0, 0, %(hold_id)s, %(reference)s, %(by_id)s, %(now)s, %(prev_hash)s, %(hash)s)) "
+    f"UPDATE {_G} SET held = held + %(amount)s, ledger_seq = %(seq)s, ledger_hash = %(hash)s, updated_at = %(now)s "
+    "WHERE id = %(guarantee_id)s AND ledger_seq = %(prev_seq)s AND ledger_hash = %(prev_hash)s"
+)
+
+
+def ledger_hold_postgresql(
+    *, guarantee_id: int, amount: int, reference: str, admit: Callable[[LockedBalances], None], by=None
+) -> Hold:
+    """Take a hold of ``amount`` under ``reference`` on PostgreSQL, in two statements; return the :class:`Hold`.
+
+    Why raw SQL here: ``hold_reserve`` is the one call made at the rate of transit declarations, and through the
+    ORM most of its time is Django compiling queries (about 4 ms of CPU per hold against 0.4 ms for the same SQL)
+    plus three more round trips. This function does exactly what the ORM path does (``select_for_update``,
+    look up the reference, ``Hold.objects.create``, ``ledger_append``) and keeps the same guarantees:
+
+    * **Row lock.** Statement 1 is ``SELECT ... FOR UPDATE OF`` the guarantee row: holds on one guarantee are
+      serialised on that row exactly as with ``select_for_update``, in the same lock order (guarantee first).
+    * **Same ledger.** The entry is the one ``ledger_append`` would write (same fields, ``seq`` + 1, the same
+      ``entry_hash`` chained on the previous hash), so ``ledger_verify`` cannot tell the two paths apart.
+      Statement 2 inserts the hold and the entry and moves ``held`` and the chain head, all or nothing.
+    * **Same backstops.** Every write goes through the tables' CHECK, UNIQUE and foreign-key constraints: an
+      overdraw is refused by ``guarantee_never_overdrawn``, a second entry with the same ``seq`` by
+      ``ledger_entry_unique_seq``, a second hold under a reference by ``hold_unique_reference``.
+    * **Idempotent by reference.** A hold already visible under ``reference`` on this guarantee with this amount
+      is returned and nothing is written; on another guarantee or with another amount it is a ``Conflict``.
+      One committed by a concurrent transaction after statement 1's snapshot makes the insert fail with an
+      ``IntegrityError`` on ``hold_unique_reference``, which ``hold_reserve`` resolves the same way.
+    * **Same rules.** ``admit`` (the caller's rule: status, validity, available balance) is called with the
+      locked row before anything is written, and raises to refuse.
+
+    It runs on Django's own connection and cursor and must be called inside ``transaction.atomic()``: it joins
+    the caller's transaction, commits nothing itself, and an error rolls back with the caller's block.
+    """
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        raise RuntimeError("ledger_hold_postgresql runs on PostgreSQL only; use the ORM path elsewhere.")
+    if not conn.in_atomic_block:
+        raise RuntimeError("ledger_hold_postgresql must run inside transaction.atomic().")
+    with conn.cursor() as cursor:
+        cursor.execute(_HOLD_LOCK_SQL, [reference, guarantee_id])
+        row = cursor.fetchone()
+        if row is None:
+            raise Guarantee.DoesNotExist("Guarantee matching query does not exist.")
+        status, valid_from, valid_until, total, held, claimed, paid, seq, prev_hash, hold_id = row[:10]
+        if row[10] is not None:
+            existing = Hold.from_db(conn.alias, None, row[10:])
+            if existing.guarantee_id == guarantee_id and existing.initial_amount == amount:
+                return existing
+            raise Conflict()
+        admit(LockedBalances(guarantee_id, status, valid_from, valid_until, total, held, claimed, paid))
+
+        now = timezone.now()
+        digest = entry_hash(
+            prev_hash=prev_hash, guarantee_id=guarantee_id, seq=seq + 1, kind=EntryKind.HOLD, d_amount=0,
+            d_held=amount, d_claimed=0, d_paid=0, hold_id=hold_id, reference=reference, created_at=now,
+        )
+        cursor.execute(
+            _HOLD_WRITE_SQL,
+            {
+                "hold_id": hold_id, "guarantee_id": guarantee_id, "reference": reference, "amount": amount,
+                "held": HoldStatus.HELD.value, "kind": EntryKind.HOLD.value, "by_id": by.pk if by else None,
+                "now": now, "seq": seq + 1, "prev_seq": seq, "prev_hash": prev_hash, "hash": digest,
+            },
+        )
+        if cursor.rowcount != 1:
+            raise RuntimeError(f"guarantee {guarantee_id} changed under its row lock; nothing was written.")
+    hold = Hold.from_db(
+        conn.alias, None,
+        (hold_id, guarantee_id, reference, HoldStatus.HELD.value, amount, amount, 0, 0, by.pk if by else None, now,
+         None),
+    )
+    if by is not None:
+        hold.created_by = by
+    return hold
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from guarantees.services.holds import hold_release, hold_reserve
 from guarantees.services.ledger import ledger_verify
 from tests.builders import active_guarantee, requested_guarantee, scene
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 
 def _race(n_threads: int, work) -> list:
