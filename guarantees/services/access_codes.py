@@ -4,6 +4,7 @@ Codes are drawn from 32 unambiguous letters and digits (no 0/O, 1/I), compared c
 only as an HMAC keyed with the site's secret, so a copy of the database does not reveal them.
 """
 
+import datetime
 import hashlib
 import hmac
 import secrets
@@ -11,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -50,14 +52,23 @@ def access_code_issue(*, guarantee: Guarantee, by, label: str = "") -> str:
 
 
 def access_code_matches(*, guarantee: Guarantee, code: str) -> bool:
-    """Whether ``code`` is a live code of the guarantee; records when it was last used."""
+    """Whether ``code`` is a live code of the guarantee; records when it was last used, to the minute.
+
+    The last-use time is written at most once a minute: every declaration checks the code, and writing the
+    row each time would make it a lock hot spot for a busy forwarder.
+    """
     if not code or len(code.strip()) != CODE_LENGTH:
         return False
     digest = access_code_hash(guarantee_id=guarantee.pk, code=code)
-    updated = AccessCode.objects.filter(guarantee=guarantee, code_hash=digest, revoked_at__isnull=True).update(
-        last_used_at=timezone.now()
-    )
-    return updated > 0
+    live = AccessCode.objects.filter(guarantee=guarantee, code_hash=digest, revoked_at__isnull=True)
+    pk = live.values_list("pk", flat=True).first()
+    if pk is None:
+        return False
+    now = timezone.now()
+    AccessCode.objects.filter(pk=pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - datetime.timedelta(seconds=60))
+    ).update(last_used_at=now)
+    return True
 
 
 def access_code_revoke(*, access_code: AccessCode, by) -> AccessCode:

@@ -386,7 +386,7 @@ def discharge_file_process(*, job_id: int) -> DischargeFile | None:
         try:
             if not isinstance(line, dict):
                 raise InvalidDeclaration({"line": [_("Each line must be an object.")]})
-            _, created = transit_event_receive(sender=job.sender, data=line, api_key=job.api_key, by=job.uploaded_by,
+            _event, created = transit_event_receive(sender=job.sender, data=line, api_key=job.api_key, by=job.uploaded_by,
                                                bulk_job=job)
         except DomainError as exc:
             job.failed += 1

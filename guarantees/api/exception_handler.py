@@ -1,0 +1,137 @@
+"""The one place that turns every refusal into ``{"code", "detail", ...}`` with the status of API.md.
+
+Domain errors keep their own code, status and figures (``DomainError.as_dict()``); DRF's exceptions get one
+stable code each; the detail is a sentence in the caller's language (``Accept-Language``, French by default).
+Bad input never reaches a 500: a body that does not parse is a 400 ``parse_error``.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from guarantees.errors import DomainError, TooManyAttempts
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def _messages(detail) -> list[str]:
+    if isinstance(detail, (list, tuple)):
+        out: list[str] = []
+        for item in detail:
+            out.extend(_messages(item))
+        return out
+    if isinstance(detail, dict):
+        return [str(v) for v in _flatten(detail).values()]
+    return [str(detail)]
+
+
+def _flatten(detail) -> dict:
+    """DRF's nested error structure → ``{field: [messages]}``, nested fields as ``goods.0.hs_code``."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list)) for v in value):
+            for index, sub in enumerate(value):
+                if sub:
+                    walk(f"{prefix}.{index}" if prefix else str(index), sub)
+        else:
+            messages = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+            out.setdefault(prefix or "non_field_errors", []).extend(messages)
+
+    walk("", detail)
+    return out
+
+
+def _invalid(errors: dict) -> dict:
+    return {"code": "invalid", "detail": _("The request is invalid; see the errors by field."), "errors": errors}
+
+
+def error_body(exc) -> tuple[int, dict, dict]:
+    """``(status, body, headers)`` for an exception the API knows, or ``(0, {}, {})``."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
+        return exc.status, exc.as_dict(), headers
+    if isinstance(exc, DomainError):
+        return exc.status, exc.as_dict(), headers
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return 400, _invalid({k: [str(m) for m in v] for k, v in errors.items()}), headers
+    if isinstance(exc, RequestDataTooBig):
+        return 413, {"code": "too_large", "detail": _("The request body is too large.")}, headers
+    if isinstance(exc, SuspiciousOperation):
+        return 400, {"code": "bad_request", "detail": _("The request could not be understood.")}, headers
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return 400, _invalid(_flatten(detail)), headers
+    if isinstance(exc, exceptions.ParseError):
+        return 400, {"code": "parse_error", "detail": _("The request body could not be read (malformed JSON or "
+                                                         "multipart data).")}, headers
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        detail = (
+            _("The API key is not valid, or it was revoked.") if isinstance(exc, exceptions.AuthenticationFailed)
+            else _("Authentication is required: send \"Authorization: Api-Key <key>\" or sign in.")
+        )
+        return 401, {"code": "not_authenticated", "detail": detail}, headers
+    if isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)):
+        if "CSRF" in str(getattr(exc, "detail", "")):
+            detail = _("The CSRF check failed: a signed-in session must send its CSRF token.")
+        else:
+            detail = _("You are not allowed to do this.")
+        return 403, {"code": "permission_denied", "detail": detail}, headers
+    if isinstance(exc, (exceptions.NotFound, Http404)):
+        return 404, not_found_body(), headers
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return 405, {"code": "method_not_allowed", "detail": _("This method is not allowed here.")}, headers
+    if isinstance(exc, exceptions.NotAcceptable):
+        return 406, {"code": "not_acceptable", "detail": _("This API answers in JSON only.")}, headers
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return 415, {"code": "unsupported_media_type",
+                     "detail": _("This content type is not accepted here.")}, headers
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait) if exc.wait is not None else 1
+        headers["Retry-After"] = str(max(wait, 1))
+        return 429, {"code": "throttled", "detail": _("Too many requests. Please slow down."),
+                     "retry_after": max(wait, 1)}, headers
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        return exc.status_code, {"code": code, "detail": " ".join(_messages(exc.detail))}, headers
+    return 0, {}, headers
+
+
+def not_found_body() -> dict:
+    # The same body for an unknown object, another organisation's object and a wrong access code.
+    return {"code": "not_found", "detail": _("Not found.")}
+
+
+def api_exception_handler(exc, context):
+    status_code, body, headers = error_body(exc)
+    if not status_code:
+        return drf_exception_handler(exc, context)
+    response = Response(body, status=status_code)
+    if status_code == 401:
+        response["WWW-Authenticate"] = 'Api-Key realm="api"'
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any path under ``/api/v1/`` that names no endpoint (whatever the method: a JSON 404, never the CSRF
+    page)."""
+    return JsonResponse(not_found_body(), status=404)
