@@ -94,7 +94,7 @@ def test_unknown_path_is_a_json_404(world):
 def test_detail_follows_accept_language_french_by_default(world):
     fr = world.key_client("TG").get("/api/v1/transits/UNKNOWN-REF")
     en = world.key_client("TG", HTTP_ACCEPT_LANGUAGE="en").get("/api/v1/transits/UNKNOWN-REF")
-    assert _is_error(fr, 404, "not_found")["detail"] == "Non trouvé."
+    assert _is_error(fr, 404, "not_found")["detail"] == "Introuvable."
     assert _is_error(en, 404, "not_found")["detail"] == "Not found."
 
 
