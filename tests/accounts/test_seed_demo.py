@@ -1,3 +1,4 @@
+import io
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
@@ -46,3 +47,20 @@ def test_demo_banks_are_approved_with_a_ceiling_of_five_billion():
     assert banks.count() == 2
     assert all(b.is_approved and b.exposure_ceiling == 5_000_000_000 for b in banks)
     assert {b.organisation.country_id for b in banks} == {"BF", "TG"}
+
+
+@pytest.mark.django_db
+def test_demo_guarantees_cover_every_stage_and_keep_the_ledger_intact():
+    from django.core.management import call_command
+
+    from guarantees.models import Guarantee, Transit
+    from guarantees.reference_import import reference_import
+    from guarantees.services.ledger import ledger_verify
+
+    reference_import()
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    statuses = sorted(Guarantee.objects.values_list("status", flat=True))
+    assert statuses == ["active", "active", "bank_confirmed", "submitted", "submitted"]
+    assert sorted(Transit.objects.values_list("status", flat=True)) == ["declared", "discharged", "in_transit"]
+    assert ledger_verify() == []

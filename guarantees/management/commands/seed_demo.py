@@ -228,11 +228,103 @@ def seed_demo(stdout=None) -> list[tuple[DemoUser, DemoOrganisation]]:
 
 
 def seed_demo_guarantees(stdout) -> None:
-    """Demo guarantees, transits and holds.
+    """Demo guarantees at every stage, and transits on the active one, built through the services so the
+    ledger, versions and audit trail are those the application itself produces.
 
-    Deliberately empty for now: the guarantee services come in a later change, which fills this in (using
-    those services, so the ledger stays consistent) and keeps it idempotent like the rest of this command.
+    Idempotent: each demo guarantee is recognised by its purpose (``DEMO …``) and skipped when it exists.
+    Needs the reference data (offices, corridors) for transits; without it only guarantees are created.
     """
+    import datetime
+
+    from guarantees.models import Bank, Guarantee, Office, Transit, TransitEvent
+    from guarantees.services.amendments import amendment_request
+    from guarantees.services.guarantees import (
+        guarantee_accept,
+        guarantee_confirm,
+        guarantee_prepare,
+        guarantee_request,
+    )
+    from guarantees.services.transits import transit_declare, transit_event_apply, transit_event_receive
+
+    def user(email):
+        return User.objects.get(email=email)
+
+    def org(key):
+        spec = next(o for o in DEMO_ORGANISATIONS if o.key == key)
+        return Organisation.objects.get(kind=spec.kind, name=spec.name)
+
+    today = timezone.now().date()
+    plans = [
+        # (purpose, forwarder, agent, bank, maker, checker, customs officer, amount, stage)
+        ("DEMO 1 — Lomé – Ouagadougou, céréales", "forwarder-bf", "agent@transit-sahel.bf", "bank-bf",
+         "maker@banque-sahel.bf", "checker@banque-sahel.bf", "officer@douanes.bf", 150_000_000, "active"),
+        ("DEMO 2 — Lomé – Niamey, matériaux", "forwarder-bf", "agent@transit-sahel.bf", "bank-bf",
+         "maker@banque-sahel.bf", "checker@banque-sahel.bf", "officer@douanes.bf", 80_000_000, "confirmed"),
+        ("DEMO 3 — Lomé – Bamako, intrants agricoles", "forwarder-bf", "agent@transit-sahel.bf", "bank-bf",
+         "maker@banque-sahel.bf", "checker@banque-sahel.bf", "officer@douanes.bf", 60_000_000, "prepared"),
+        ("DEMO 4 — Nouvelle demande", "forwarder-bf", "agent@transit-sahel.bf", "bank-bf",
+         "maker@banque-sahel.bf", "checker@banque-sahel.bf", "officer@douanes.bf", 40_000_000, "submitted"),
+        ("DEMO 5 — Port de Lomé, transit vers le Sahel", "forwarder-tg", "agent@lome-transit.tg", "bank-tg",
+         "maker@banque-golfe.tg", "checker@banque-golfe.tg", "officer@douanes.tg", 250_000_000, "active"),
+    ]
+    made = 0
+    for purpose, fwd, agent, bank_key, maker, checker, officer, amount, stage in plans:
+        principal = org(fwd)
+        if Guarantee.objects.filter(principal=principal, purpose=purpose).exists():
+            continue
+        bank = Bank.objects.get(organisation=org(bank_key))
+        g = guarantee_request(
+            principal=principal, bank=bank, requested_amount=amount, valid_from=today,
+            valid_until=today + datetime.timedelta(days=365), purpose=purpose, by=user(agent), submit=True,
+        )
+        if stage in ("prepared", "confirmed", "active"):
+            guarantee_prepare(guarantee=g, by=user(maker), comment="Dossier complet.")
+        if stage in ("confirmed", "active"):
+            g = guarantee_confirm(guarantee=g, by=user(checker))
+        if stage == "active":
+            g = guarantee_accept(guarantee=g, by=user(officer))
+        made += 1
+
+    first = Guarantee.objects.filter(purpose=plans[0][0], status="active").first()
+    togo = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id="TG").first()
+    burkina = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id="BF").first()
+    if first and togo and burkina and Office.objects.filter(code="TGLOME").exists():
+        if first.holds.count() == 0:
+            amendment_request(guarantee=first, by=user("agent@transit-sahel.bf"), new_amount=200_000_000,
+                              new_valid_until=first.valid_until, reason="Hausse saisonnière des volumes.")
+        now = timezone.now()
+        transits = [
+            ("TG-LOME-DEMO-T-0001", 12, {"amount": 4_500_000}),
+            ("TG-LOME-DEMO-T-0002", 2, {"goods": [{"hs_code": "100630", "description": "Riz",
+                                                    "customs_value": 25_000_000, "gross_mass_kg": 30000}]}),
+            ("TG-LOME-DEMO-T-0003", 1, {"amount": 7_250_000}),
+        ]
+        for ref, days_ago, amount in transits:
+            if Transit.objects.filter(declaration_ref=ref).exists():
+                continue
+            declared_at = now - datetime.timedelta(days=days_ago)
+            transit_declare(sender=togo, guarantee=first, data={
+                "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",
+                "route": [], "corridor": "LOM-OUA", "declared_at": declared_at, "amount": amount.get("amount"),
+                "goods": amount.get("goods", []), "transport": {"vehicle": "BF-1234-AB", "seals": ["TG000123"]},
+            })
+        # The first transit crossed the border, arrived and was discharged; the second crossed the border.
+        for message_id, ref, sender, kind, office, days_ago in [
+            ("DEMO-M-1", "TG-LOME-DEMO-T-0001", togo, "border_exit", "TGCINK", 10),
+            ("DEMO-M-2", "TG-LOME-DEMO-T-0001", burkina, "border_entry", "BFCINK", 10),
+            ("DEMO-M-3", "TG-LOME-DEMO-T-0001", burkina, "arrival", "BFOUAG", 9),
+            ("DEMO-M-4", "TG-LOME-DEMO-T-0001", burkina, "discharge", "BFOUAG", 9),
+            ("DEMO-M-5", "TG-LOME-DEMO-T-0002", togo, "border_exit", "TGCINK", 1),
+        ]:
+            if TransitEvent.objects.filter(sender=sender, message_id=message_id).exists():
+                continue
+            event, created = transit_event_receive(sender=sender, data={
+                "message_id": message_id, "declaration_ref": ref, "type": kind, "office": office,
+                "occurred_at": (now - datetime.timedelta(days=days_ago)).isoformat(),
+            })
+            transit_event_apply(event_id=event.pk)
+    if stdout is not None and made:
+        stdout.write(f"Demo guarantees created: {made}")
 
 
 class Command(BaseCommand):
