@@ -29,6 +29,7 @@ messages: venv
 
 run: deps messages
 	@mkdir -p var
+	$(PY) manage.py certificate_devkey
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_reference
@@ -50,9 +51,12 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; redis-cli -h 127.0.0.1 -p 6379 ping
 
+# The service tests on SQLite (the embedded default's ORM paths), then the whole suite on PostgreSQL.
 test: system-deps test-deps services messages
+	@mkdir -p var/static
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run -v 1
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.db $(PY) -m pytest tests/guarantees/services -m "not postgresql" -q -p no:cacheprovider
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

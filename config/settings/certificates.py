@@ -1,0 +1,54 @@
+"""Certificates (attestations de caution unique): the registry's signing key, trust roots, timestamp
+authority, languages and the public verification page's limits.
+
+Development and tests use the self-signed key that ``manage.py certificate_devkey`` writes under
+``var/certificates/`` (``make run`` does it); production sets ``CERTIFICATE_PKCS12_PATH`` and its passphrase
+to the registry's real key, and ``CERTIFICATE_TRUST_ROOTS_PATH`` to the PEM bundle of its certification
+authority's root (plus the timestamp authority's root when ``CERTIFICATE_TSA_URL`` is set).
+"""
+
+import os
+from pathlib import Path
+
+from config.env import env_int, env_list, env_str
+
+_DEV_DIR = Path(__file__).resolve().parent.parent.parent / "var" / "certificates"
+CERTIFICATE_DEV_PKCS12_PATH = str(_DEV_DIR / "registry-dev.p12")
+CERTIFICATE_DEV_ROOT_PATH = str(_DEV_DIR / "registry-dev-root.pem")
+# The development key's passphrase is no secret: the key signs nothing anybody trusts.
+CERTIFICATE_DEV_PASSPHRASE = "caution-unique-dev"
+
+# Production (config.settings.production) refuses to start without the real key: never the development one.
+_PRODUCTION = (os.environ.get("DJANGO_SETTINGS_MODULE") or "").endswith(".production")
+
+CERTIFICATE_PKCS12_PATH = env_str(
+    "CERTIFICATE_PKCS12_PATH", None if _PRODUCTION else CERTIFICATE_DEV_PKCS12_PATH, required=_PRODUCTION
+)
+# A real key's passphrase must come with it: no silent fall-back to the development one.
+CERTIFICATE_PKCS12_PASSPHRASE = env_str(
+    "CERTIFICATE_PKCS12_PASSPHRASE",
+    CERTIFICATE_DEV_PASSPHRASE if CERTIFICATE_PKCS12_PATH == CERTIFICATE_DEV_PKCS12_PATH else None,
+    required=CERTIFICATE_PKCS12_PATH != CERTIFICATE_DEV_PKCS12_PATH,
+)
+CERTIFICATE_TRUST_ROOTS_PATH = env_str(
+    "CERTIFICATE_TRUST_ROOTS_PATH", None if _PRODUCTION else CERTIFICATE_DEV_ROOT_PATH, required=_PRODUCTION
+)
+
+# RFC 3161 timestamp authority, used only when set (PAdES B-T); its root must be in the trust roots.
+CERTIFICATE_TSA_URL = env_str("CERTIFICATE_TSA_URL")
+CERTIFICATE_TSA_TIMEOUT = env_int("CERTIFICATE_TSA_TIMEOUT", 10)
+
+# Languages the task renders each version in (French); another (English) is rendered on its first download
+# and stored the same way.
+CERTIFICATE_LANGUAGES = env_list("CERTIFICATE_LANGUAGES", ["fr"])
+
+# Where the certificate is signed (printed in the signature's /Location).
+CERTIFICATE_SIGNING_LOCATION = env_str("CERTIFICATE_SIGNING_LOCATION", "Ouagadougou")
+
+# The public verification page: look-ups (and uploads) per client IP per window, and the largest upload.
+CERTIFICATE_VERIFY_RATE_LIMIT = env_int("CERTIFICATE_VERIFY_RATE_LIMIT", 30)
+CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS = env_int("CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS", 60)
+CERTIFICATE_UPLOAD_MAX_BYTES = env_int("CERTIFICATE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+# Behind a reverse proxy every request comes from the proxy: name the header it sets with the client's address
+# (as a META key, e.g. HTTP_X_REAL_IP) so that the limit counts per client, not for everybody at once.
+CERTIFICATE_VERIFY_CLIENT_IP_HEADER = env_str("CERTIFICATE_VERIFY_CLIENT_IP_HEADER")

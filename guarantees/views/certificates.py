@@ -1,0 +1,148 @@
+"""Certificates: the download of a version's signed PDF (for who may see the guarantee) and the public
+verification page the QR code leads to.
+
+The download starts from ``guarantees_visible_to``: another organisation's guarantee is a 404. The public page
+needs no sign-in and shows only what the certificate itself prints plus where it stands (status, GRN,
+principal, bank, amount, validity: no balance, no transit); an unknown GRN or version is the French 404 page.
+Every look-up and upload counts against a per-client limit (429 beyond it).
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from guarantees.grn import grn_normalise
+from guarantees.models import Certificate, Guarantee
+from guarantees.services.certificates import (
+    certificate_check_upload,
+    certificate_issue,
+    certificate_pdf,
+    verification_allowed,
+    version_standing,
+)
+from guarantees.views.common import get_guarantee, require
+
+VERIFY_TEMPLATE = "guarantees/certificate/verify.html"
+
+
+# --- Download ------------------------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def certificate_download(request, pk, number):
+    require(request, "certificate.download")
+    g = get_guarantee(request, pk)
+    version = get_object_or_404(g.versions, number=number)
+    languages = [code for code, _name in settings.LANGUAGES]
+    language = request.GET.get("lang") or languages[0]
+    if language not in languages:
+        raise Http404
+    # Normally stored by the task already; rendered now if not (it failed, or it predates certificates).
+    certificate = certificate_issue(version=version, language=language)
+    response = HttpResponse(certificate_pdf(certificate=certificate), content_type="application/pdf")
+    disposition = "inline" if request.GET.get("inline") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{certificate.filename}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Public verification -------------------------------------------------------------------------
+
+
+class CertificateUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Certificate (PDF file)"),
+        help_text=_("The PDF file of the certificate, as you received it."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.CERTIFICATE_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large (at most %(size)s MB): a certificate is far smaller."),
+                params={"size": settings.CERTIFICATE_UPLOAD_MAX_BYTES // (1024 * 1024)},
+            )
+        return upload
+
+
+class GrnForm(forms.Form):
+    grn = forms.CharField(label=_("Guarantee reference number (GRN)"), max_length=40)
+
+
+def _client(request) -> str:
+    header = settings.CERTIFICATE_VERIFY_CLIENT_IP_HEADER
+    value = request.META.get(header, "") if header else ""
+    return (value.split(",")[0].strip() if value else "") or request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _too_many(request) -> HttpResponse:
+    response = render(request, "guarantees/certificate/verify_429.html", status=429)
+    response["Retry-After"] = str(settings.CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS)
+    return response
+
+
+def _upload(request):
+    """(form, check) for a POST carrying a file; (empty form, None) otherwise."""
+    if request.method != "POST":
+        return CertificateUploadForm(), None
+    form = CertificateUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return form, None
+    return CertificateUploadForm(), certificate_check_upload(data=form.cleaned_data["file"].read())
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request, grn):
+    """The page of one guarantee version (``?v=N``, default the current one), with the upload form."""
+    if not verification_allowed(client=_client(request)):
+        return _too_many(request)
+    normalised = grn_normalise(grn)
+    if normalised != grn:
+        query = request.GET.urlencode()
+        return redirect(reverse("guarantees:verify", args=[normalised]) + (f"?{query}" if query else ""))
+    guarantee = get_object_or_404(
+        Guarantee.objects.select_related("principal", "bank__organisation", "country"), grn=normalised
+    )
+    number = request.GET.get("v")
+    if number is not None and not number.isdigit():
+        raise Http404
+    standing = version_standing(guarantee=guarantee, number=int(number) if number else None)
+    if standing is None:
+        raise Http404
+    certificate = Certificate.objects.filter(version=standing.version).order_by("pk").first()
+    form, check = _upload(request)
+    context = {
+        "standing": standing,
+        "guarantee": guarantee,
+        "version": standing.version,
+        "fingerprint": certificate.fingerprint_display if certificate else "",
+        "form": form,
+        "check": check,
+    }
+    return _public(render(request, VERIFY_TEMPLATE, context))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_start(request):
+    """The page without a GRN: type a reference number, or upload a certificate."""
+    if not verification_allowed(client=_client(request)):
+        return _too_many(request)
+    grn_form = GrnForm(request.GET or None)
+    if request.method != "POST" and grn_form.is_valid():
+        return redirect(reverse("guarantees:verify", args=[grn_normalise(grn_form.cleaned_data["grn"])]))
+    form, check = _upload(request)
+    return _public(render(request, VERIFY_TEMPLATE, {"form": form, "check": check, "grn_form": GrnForm()}))
