@@ -1,0 +1,120 @@
+"""Working-day deadlines counted on a country's calendar: weekends (``REGISTRY_WEEKEND_DAYS``) and the public
+holidays kept as data (``PublicHoliday``).
+
+The rule, as in URDG 758's "business days": the day something happens is not counted; the deadline is the
+end of the Nth working day after it, in the country's time zone. ``holidays_seed`` loads a few illustrative
+2026 holidays per country; the secretariat completes and corrects them in the admin.
+"""
+
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.db.models import Q
+
+from guarantees.models import Country, PublicHoliday
+
+
+def holiday_dates(*, country: Country | str, first: datetime.date, last: datetime.date) -> set[datetime.date]:
+    """The public holidays of ``country`` between ``first`` and ``last`` (inclusive)."""
+    code = country if isinstance(country, str) else country.pk
+    rows = PublicHoliday.objects.filter(country_id=code).filter(
+        Q(date__range=(first, last)) | Q(recurs_yearly=True)
+    ).values_list("date", "recurs_yearly")
+    days: set[datetime.date] = set()
+    for day, yearly in rows:
+        if not yearly:
+            days.add(day)
+            continue
+        for year in range(first.year, last.year + 1):
+            try:
+                candidate = day.replace(year=year)
+            except ValueError:  # 29 February in a common year
+                continue
+            if first <= candidate <= last:
+                days.add(candidate)
+    return days
+
+
+def is_working_day(*, country: Country | str, day: datetime.date) -> bool:
+    return day.weekday() not in settings.REGISTRY_WEEKEND_DAYS and day not in holiday_dates(
+        country=country, first=day, last=day
+    )
+
+
+def working_days_add(*, country: Country | str, start: datetime.date, days: int) -> datetime.date:
+    """The ``days``-th working day after ``start`` (``start`` itself is not counted)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    # Enough room for weekends and a dense run of holidays; widened if ever exhausted.
+    window = days * 2 + 30
+    holidays = holiday_dates(country=country, first=start, last=start + datetime.timedelta(days=window))
+    day, counted = start, 0
+    while counted < days:
+        day += datetime.timedelta(days=1)
+        if day > start + datetime.timedelta(days=window):
+            window *= 2
+            holidays = holiday_dates(country=country, first=start, last=start + datetime.timedelta(days=window))
+        if day.weekday() in settings.REGISTRY_WEEKEND_DAYS or day in holidays:
+            continue
+        counted += 1
+    return day
+
+
+def country_zone(country: Country) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(country.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def local_date(*, country: Country, at: datetime.datetime) -> datetime.date:
+    return at.astimezone(country_zone(country)).date()
+
+
+def end_of_day(*, country: Country, day: datetime.date) -> datetime.datetime:
+    """The first instant after ``day`` in the country's zone (the deadline is "by the end of ``day``")."""
+    return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(0), tzinfo=country_zone(country))
+
+
+def working_deadline(*, country: Country, at: datetime.datetime, days: int) -> tuple[datetime.date, datetime.datetime]:
+    """``(due date, deadline instant)``: the end of the ``days``-th working day after ``at`` in ``country``."""
+    due = working_days_add(country=country, start=local_date(country=country, at=at), days=days)
+    return due, end_of_day(country=country, day=due)
+
+
+# --- Seed --------------------------------------------------------------------------------------------
+
+_SOURCE = "Illustrative seed (seed_holidays): check against each government's official calendar."
+_COMMON_2026 = (
+    ("2026-01-01", "Jour de l'An", True),
+    ("2026-05-01", "Fête du Travail", True),
+    ("2026-08-15", "Assomption", True),
+    ("2026-11-01", "Toussaint", True),
+    ("2026-12-25", "Noël", True),
+)
+# National days, and the independence days where they differ.
+ILLUSTRATIVE_HOLIDAYS_2026: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "BF": _COMMON_2026 + (("2026-08-05", "Fête de l'Indépendance", True), ("2026-12-11", "Fête nationale", True)),
+    "ML": _COMMON_2026 + (("2026-01-20", "Fête de l'Armée", True), ("2026-09-22", "Fête de l'Indépendance", True)),
+    "NE": _COMMON_2026 + (
+        ("2026-08-03", "Fête de l'Indépendance", True), ("2026-12-18", "Fête de la République", True),
+    ),
+    "TG": _COMMON_2026 + (("2026-04-27", "Fête de l'Indépendance", True),),
+}
+
+
+def holidays_seed() -> int:
+    """Create the illustrative holidays of the covered countries that exist; existing rows are kept (the
+    secretariat's corrections survive). Returns how many rows were created."""
+    created = 0
+    for code, rows in ILLUSTRATIVE_HOLIDAYS_2026.items():
+        if not Country.objects.filter(pk=code).exists():
+            continue
+        for iso, name, yearly in rows:
+            _obj, new = PublicHoliday.objects.get_or_create(
+                country_id=code, date=datetime.date.fromisoformat(iso),
+                defaults={"name": name, "recurs_yearly": yearly, "is_illustrative": True, "source": _SOURCE},
+            )
+            created += int(new)
+    return created
