@@ -6,8 +6,8 @@ endpoints; the key acts for its administration, with ``api_key`` recorded on wha
 """
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Prefetch, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -140,29 +140,31 @@ def _check_result(guarantee: Guarantee, amount: int | None) -> dict:
     }
 
 
+# The balance right after a transit's hold: the live balance, plus what the entries after the hold's own took or
+# gave back. Written as SQL because it runs on every declaration, where compiling the same query through the ORM
+# (two nested subqueries) took about a fifth of the request's CPU; it reads the same rows the same way.
+_RECEIPT_SQL = (
+    "SELECT g.grn, g.amount - g.held - g.claimed - g.paid + COALESCE(("
+    f"SELECT SUM(e.d_held + e.d_claimed + e.d_paid - e.d_amount) FROM {LedgerEntry._meta.db_table} e "
+    "WHERE e.guarantee_id = g.id AND e.seq > ("
+    f"SELECT h.seq FROM {LedgerEntry._meta.db_table} h WHERE h.hold_id = %s AND h.kind = %s "
+    "ORDER BY h.seq LIMIT 1)), 0) "
+    f"FROM {Guarantee._meta.db_table} g WHERE g.id = %s"
+)
+
+
 def _declaration_receipt(transit: Transit) -> dict:
     """The answer to a declaration, the same on every replay: what was held, the time limit, and the balance
     right after the hold (the live balance, plus what later ledger entries took or gave back)."""
-    hold_seq = LedgerEntry.objects.filter(hold_id=transit.hold_id, kind=EntryKind.HOLD).values("seq")[:1]
-    later = (
-        LedgerEntry.objects.filter(guarantee_id=OuterRef("pk"), seq__gt=Subquery(hold_seq))
-        .values("guarantee_id")
-        .annotate(total=Sum(F("d_held") + F("d_claimed") + F("d_paid") - F("d_amount")))
-        .values("total")
-    )
-    row = (
-        Guarantee.objects.filter(pk=transit.guarantee_id)
-        .annotate(later=Coalesce(Subquery(later), Value(0)))
-        .values("grn", "amount", "held", "claimed", "paid", "later")
-        .get()
-    )
-    available = row["amount"] - row["held"] - row["claimed"] - row["paid"] + row["later"]
+    with connection.cursor() as cursor:
+        cursor.execute(_RECEIPT_SQL, [transit.hold_id, EntryKind.HOLD.value, transit.guarantee_id])
+        grn, available = cursor.fetchone()
     return {
         "declaration_ref": transit.declaration_ref,
         "status": TransitStatus.DECLARED,
         "amount_held": transit.amount_held,
         "deadline": transit.deadline,
-        "guarantee": {"grn": row["grn"], "available": max(available, 0)},
+        "guarantee": {"grn": grn, "available": max(available, 0)},
     }
 
 
