@@ -16,6 +16,7 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from guarantees.errors import Conflict, CountryNotCovered, DomainError, InvalidD
 from guarantees.models import (
     AmountSource,
     Corridor,
+    CorridorStop,
     DischargeFile,
     EventStatus,
     EventType,
@@ -67,8 +69,18 @@ def content_hash(data: dict) -> str:
 
 # --- Declaration ------------------------------------------------------------------------------------
 
-def _office(code: str, field: str) -> Office:
-    office = Office.objects.select_related("country").filter(code=(code or "").upper(), is_active=True).first()
+def _offices(codes) -> dict[str, Office]:
+    """The active offices among ``codes``, by (upper-case) code, with their country: one query for them all."""
+    wanted = {(code or "").upper() for code in codes}
+    return {o.code: o for o in Office.objects.select_related("country").filter(code__in=wanted, is_active=True)}
+
+
+def _office(code: str, field: str, known: dict[str, Office] | None = None) -> Office:
+    """The active office ``code``, looked up in ``known`` (from :func:`_offices`) when given."""
+    if known is not None:
+        office = known.get((code or "").upper())
+    else:
+        office = Office.objects.select_related("country").filter(code=(code or "").upper(), is_active=True).first()
     if office is None:
         raise InvalidDeclaration({field: [_("Unknown customs office %(code)s.") % {"code": code}]})
     return office
@@ -81,17 +93,21 @@ def _corridor_for(data: dict, departure: Office, destination: Office) -> Corrido
         if corridor is None:
             raise InvalidDeclaration({"corridor": [_("Unknown corridor %(code)s.") % {"code": code}]})
         return corridor
-    for corridor in Corridor.objects.filter(is_active=True).prefetch_related("stops__office"):
-        stops = list(corridor.stops.all())
-        if stops and stops[0].office_id == departure.pk and stops[-1].office_id == destination.pk:
-            return corridor
-    return None
+    # The first active corridor (by code) running from the departure to the destination, found by the database.
+    stops = CorridorStop.objects.filter(corridor=OuterRef("pk"))
+    return (
+        Corridor.objects.filter(is_active=True)
+        .annotate(first_office=Subquery(stops.order_by("position").values("office_id")[:1]),
+                  last_office=Subquery(stops.order_by("-position").values("office_id")[:1]))
+        .filter(first_office=departure.pk, last_office=destination.pk)
+        .first()
+    )
 
 
-def _route(data: dict, corridor: Corridor | None) -> list[Office]:
+def _route(data: dict, corridor: Corridor | None, known: dict[str, Office] | None = None) -> list[Office]:
     codes = data.get("route") or []
     if codes:
-        return [_office(code, "route") for code in codes]
+        return [_office(code, "route", known) for code in codes]
     if corridor is not None:
         return [stop.office for stop in corridor.stops.select_related("office__country").order_by("position")][1:-1]
     return []
@@ -105,12 +121,13 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
     if existing is not None:
         return _replayed(existing, digest), False
 
-    departure = _office(data["office_of_departure"], "office_of_departure")
-    destination = _office(data["office_of_destination"], "office_of_destination")
+    known = _offices([data["office_of_departure"], data["office_of_destination"], *(data.get("route") or [])])
+    departure = _office(data["office_of_departure"], "office_of_departure", known)
+    destination = _office(data["office_of_destination"], "office_of_destination", known)
     if departure.country_id != sender.country_id:
         raise NotAllowed(_("The office of departure is not one of your country's offices."))
     corridor = _corridor_for(data, departure, destination)
-    route = _route(data, corridor)
+    route = _route(data, corridor, known)
     offices = [departure, *route, destination]
     countries = list(dict.fromkeys(o.country_id for o in offices))
     for office in offices:
