@@ -73,6 +73,24 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset({"transit.view"}),
     ),
     NavItem(
+        "guarantees:claims",
+        pgettext_lazy("navigation", "Claims to answer"),
+        pgettext_lazy("navigation", "Claims on your bank's guarantees, with their examination deadlines."),
+        frozenset({"claim.answer", "claim.prepare"}),
+    ),
+    NavItem(
+        "guarantees:enquiries",
+        pgettext_lazy("navigation", "Enquiries"),
+        pgettext_lazy("navigation", "Enquiries on transits not discharged in time, and manual releases."),
+        frozenset({"enquiry.view"}),
+    ),
+    NavItem(
+        "guarantees:claims",
+        pgettext_lazy("navigation", "Claims"),
+        pgettext_lazy("navigation", "Claims under the guarantees, their answers and deadlines."),
+        frozenset({"claim.view"}),
+    ),
+    NavItem(
         "guarantees:discharge_jobs",
         pgettext_lazy("navigation", "Discharge files"),
         pgettext_lazy("navigation", "Upload your system's bulk file of discharges and follow its processing."),
@@ -89,6 +107,24 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         pgettext_lazy("navigation", "Banks"),
         pgettext_lazy("navigation", "Approved banks and their exposure ceilings."),
         frozenset({"bank.approve"}),
+    ),
+    NavItem(
+        "guarantees:reconciliations",
+        pgettext_lazy("navigation", "Reconciliation"),
+        pgettext_lazy("navigation", "Customs' lists of open transits compared with the holds open here."),
+        frozenset({"reconciliation.view"}),
+    ),
+    NavItem(
+        "guarantees:task_failures",
+        pgettext_lazy("navigation", "Failed tasks"),
+        pgettext_lazy("navigation", "Background tasks that failed, with their error; retry them."),
+        frozenset({"task.retry"}),
+    ),
+    NavItem(
+        "guarantees:notifications",
+        pgettext_lazy("navigation", "Notifications"),
+        pgettext_lazy("navigation", "What the registry told you: alerts, overdue transits, reports."),
+        frozenset({"notification.view"}),
     ),
     NavItem(
         "organisation_members",

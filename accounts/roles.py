@@ -58,6 +58,8 @@ _FORWARDER_COMMON = {
     "enquiry.answer",
 }
 _BANK_COMMON = {"guarantee.view", "transit.view", "certificate.download", "claim.view", "bank.portfolio"}
+# The guarantor is notified of every enquiry (the notice of non-discharge) and may follow it.
+_BANK_COMMON |= {"enquiry.view"}
 _CUSTOMS_COMMON = {
     "guarantee.view",
     "guarantee.lookup",
@@ -97,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "guarantee.view",
             "transit.view",
             "claim.view",
+            "enquiry.view",
             "certificate.download",
             "bank.approve",
             "bank.ceiling",
@@ -116,3 +119,8 @@ def permissions_for(roles) -> frozenset[str]:
     for role in roles:
         perms |= ROLE_PERMISSIONS.get(role, frozenset())
     return frozenset(perms)
+
+# Background work: everyone reads their own notifications (in the site; each also comes by e-mail).
+for _role, _permissions in list(ROLE_PERMISSIONS.items()):
+    ROLE_PERMISSIONS[_role] = _permissions | {"notification.view"}
+del _role, _permissions

@@ -339,3 +339,91 @@ class GuaranteeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["guarantee__grn", "comment", "by__email"]
     list_select_related = ["guarantee", "by"]
     date_hierarchy = "at"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Calendars, enquiries, manual releases and claims
+# ---------------------------------------------------------------------------------------------------------
+# Public holidays are reference data the secretariat keeps (the working-day deadlines count on them). Enquiries,
+# releases and claims move money through the ledger and change only through their services: read-only here.
+
+from guarantees.models import (  # noqa: E402
+    CaseEvent,
+    Claim,
+    Enquiry,
+    EnquiryAnswer,
+    EnquiryDocument,
+    ManualRelease,
+    PublicHoliday,
+)
+
+
+@admin.register(PublicHoliday)
+class PublicHolidayAdmin(SourceAdminMixin, admin.ModelAdmin):
+    list_display = ["date", "country", "name", "recurs_yearly", "is_illustrative"]
+    list_filter = ["country", "recurs_yearly", "is_illustrative"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+    fieldsets = [
+        (None, {"fields": ["country", "date", "name", "recurs_yearly"]}),
+        (_("Confidence"), {"fields": ["is_illustrative"]}),
+        _SOURCE_FIELDSET,
+    ]
+
+
+class EnquiryAnswerInline(ReadOnlyInline):
+    model = EnquiryAnswer
+    fields = ["answered_at", "kind", "text", "payment_reference", "paid_on", "amount_paid", "answered_by"]
+    readonly_fields = fields
+
+
+@admin.register(Enquiry)
+class EnquiryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["transit", "customs", "ground", "status", "outcome", "opened_at", "answer_due"]
+    list_filter = ["status", "ground", "outcome"]
+    search_fields = ["transit__declaration_ref", "transit__guarantee__grn"]
+    list_select_related = ["transit", "customs"]
+    date_hierarchy = "opened_at"
+    inlines = [EnquiryAnswerInline]
+
+
+@admin.register(EnquiryDocument)
+class EnquiryDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["original_name", "content_type", "size", "answer", "uploaded_at"]
+    search_fields = ["original_name", "sha256", "answer__enquiry__transit__declaration_ref"]
+    list_select_related = ["answer"]
+
+
+@admin.register(ManualRelease)
+class ManualReleaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["transit", "customs", "ground", "status", "proposed_by", "decided_by", "proposed_at"]
+    list_filter = ["status", "ground"]
+    search_fields = ["transit__declaration_ref"]
+    list_select_related = ["transit", "customs", "proposed_by", "decided_by"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "guarantee", "customs", "status", "claimed", "paid", "examination_due",
+                    "overdue_flagged_at"]
+    list_filter = ["status", "customs"]
+    search_fields = ["number", "transit__declaration_ref", "guarantee__grn", "payment_reference"]
+    list_select_related = ["guarantee", "customs"]
+    date_hierarchy = "issued_at"
+
+    @admin.display(description=_("amount claimed"), ordering="amount")
+    def claimed(self, obj):
+        return _fcfa(obj.amount)
+
+    @admin.display(description=_("amount paid"), ordering="paid_amount")
+    def paid(self, obj):
+        return _fcfa(obj.paid_amount) if obj.paid_amount else "—"
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["transit", "at", "action", "claim", "by"]
+    list_filter = ["action"]
+    search_fields = ["transit__declaration_ref", "claim__number", "comment"]
+    list_select_related = ["transit", "claim", "by"]
+    date_hierarchy = "at"

@@ -33,3 +33,123 @@ def process_discharge_file(job_id: int):
 
     job = discharge_file_process(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+def render_certificates(*, guarantee_id: int, number: int):
+    """Render and sign the certificates of one version (each configured language). A second run finds them
+    stored and does nothing."""
+    from guarantees.services.certificates import certificates_issue_for_version
+
+    issued = certificates_issue_for_version(guarantee_id=guarantee_id, number=number)
+    return [c.pk for c in issued]
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+def flag_overdue_claims():
+    """The periodic sweep: flag claims the guarantor left unanswered past their examination deadline (once
+    each), telling the claiming customs and the secretariat. Safe to run twice and side by side."""
+    from guarantees.services.claims import claims_flag_overdue
+
+    return claims_flag_overdue()
+
+
+# --- Background work: notifications, sweeps, bulk files, reconciliation (guarantees.services.sweeps, ...) ----
+# The sweeps run on Celery beat (config.settings.celery); each takes its rows with skip_locked, so two runs side
+# by side, or a message delivered twice, do the work once.
+
+from django.db import InterfaceError as _DbInterfaceError  # noqa: E402
+from django.db import OperationalError as _DbOperationalError  # noqa: E402
+
+_TRANSIENT = (ConnectionError, OSError, _DbOperationalError, _DbInterfaceError)
+
+
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=8)
+def send_notification_emails(*, notice: str):
+    """E-mail the notifications of one notice (written with the decision that caused them); each once."""
+    from guarantees.services.notifications import notification_emails_send
+
+    return notification_emails_send(notice=notice)
+
+
+@shared_task(acks_late=True)
+def sweep_transit_events():
+    """Apply the stored transit events no task applied (lost message, broker down, worker killed)."""
+    from guarantees.services.sweeps import transit_events_sweep
+
+    return transit_events_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_overdue_transits():
+    from guarantees.services.sweeps import transits_mark_overdue
+
+    return transits_mark_overdue()
+
+
+@shared_task(acks_late=True)
+def sweep_expired_guarantees():
+    from guarantees.services.sweeps import guarantees_expire_due
+
+    return guarantees_expire_due()
+
+
+@shared_task(acks_late=True)
+def sweep_low_balances():
+    from guarantees.services.sweeps import low_balance_alerts_sweep
+
+    return list(low_balance_alerts_sweep())
+
+
+@shared_task(acks_late=True)
+def sweep_expiry_alerts():
+    from guarantees.services.sweeps import expiry_alerts_sweep
+
+    return expiry_alerts_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_release_digest():
+    from guarantees.services.sweeps import release_digest_sweep
+
+    return release_digest_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_notification_emails():
+    from guarantees.services.sweeps import notification_emails_sweep
+
+    return notification_emails_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_discharge_files():
+    from guarantees.services.sweeps import discharge_files_sweep
+
+    return discharge_files_sweep()
+
+
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
+def process_discharge_file_bulk(job_id: int):
+    """A discharge file in batches of thousands of lines per transaction; resumes after its last chunk."""
+    from guarantees.services.discharge_bulk import discharge_file_process_bulk
+
+    job = discharge_file_process_bulk(job_id=job_id)
+    return job.status if job is not None else None
+
+
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
+def run_reconciliation(run_id: int):
+    """Compare one customs administration's list of open transits with the holds open here."""
+    from guarantees.services.reconciliation import reconciliation_run
+
+    run = reconciliation_run(run_id=run_id)
+    return run.status if run is not None else None
+
+
+@shared_task(acks_late=True)
+def reconcile_pending():
+    """The daily job: compare the lists of open transits still waiting."""
+    from guarantees.services.reconciliation import reconcile_pending as compare_waiting
+
+    return compare_waiting()

@@ -55,3 +55,63 @@ urlpatterns += [
     path("secretariat/api-keys/", api_key_views.api_key_list, name="api_keys"),
     path("secretariat/api-keys/<int:pk>/revoke/", api_key_views.api_key_revoke_view, name="api_key_revoke"),
 ]
+
+# Certificates: the signed PDF of each version, and the public verification page the QR code leads to.
+from guarantees.views import certificates as certificate_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "guarantees/<int:pk>/certificates/<int:number>/",
+        certificate_views.certificate_download,
+        name="certificate_download",
+    ),
+    path("verify/", certificate_views.verify_start, name="verify_start"),
+    path("verify/<str:grn>/", certificate_views.verify, name="verify"),
+]
+
+# Invoking a guarantee: enquiries, manual releases by customs, claims to the guarantor bank and their letters.
+from guarantees.views import claims as claim_views  # noqa: E402
+
+urlpatterns += [
+    path("enquiries/", claim_views.enquiry_list, name="enquiries"),
+    path("enquiries/new/<int:transit_pk>/", claim_views.enquiry_open_view, name="enquiry_open"),
+    path("enquiries/<int:pk>/", claim_views.enquiry_detail, name="enquiry_detail"),
+    path("enquiries/<int:pk>/answer/", claim_views.enquiry_answer_view, name="enquiry_answer"),
+    path("enquiries/<int:pk>/close/", claim_views.enquiry_close_view, name="enquiry_close"),
+    path("enquiries/documents/<int:pk>/", claim_views.enquiry_document, name="enquiry_document"),
+    path("releases/new/<int:transit_pk>/", claim_views.release_propose_view, name="release_propose"),
+    path("releases/<int:pk>/approve/", claim_views.release_approve_view, name="release_approve"),
+    path("releases/<int:pk>/refuse/", claim_views.release_refuse_view, name="release_refuse"),
+    path("claims/", claim_views.claim_list, name="claims"),
+    path("claims/new/<int:transit_pk>/", claim_views.claim_issue_view, name="claim_issue"),
+    path("claims/<int:pk>/", claim_views.claim_detail, name="claim_detail"),
+    path("claims/<int:pk>/examine/", claim_views.claim_examine_view, name="claim_examine"),
+    path("claims/<int:pk>/prepare/", claim_views.claim_prepare_view, name="claim_prepare"),
+    path("claims/<int:pk>/pay/", claim_views.claim_pay_view, name="claim_pay"),
+    path("claims/<int:pk>/reject/", claim_views.claim_reject_view, name="claim_reject"),
+    path("claims/<int:pk>/reissue/", claim_views.claim_reissue_view, name="claim_reissue"),
+    path("claims/<int:pk>/withdraw/", claim_views.claim_withdraw_view, name="claim_withdraw"),
+    path("claims/<int:pk>/letter.pdf", claim_views.claim_letter, name="claim_letter"),
+    path("claims/<int:pk>/rejection.pdf", claim_views.claim_rejection_notice, name="claim_rejection_notice"),
+]
+
+# Background work: everyone's notifications, the reconciliation of open transits (customs, secretariat), and the
+# failed tasks (secretariat).
+from guarantees.views import operations as operation_views  # noqa: E402
+
+urlpatterns += [
+    path("notifications/", operation_views.notification_list, name="notifications"),
+    path("notifications/read-all/", operation_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/read/", operation_views.notification_open, name="notification_open"),
+    path("reconciliations/", operation_views.reconciliation_list, name="reconciliations"),
+    path("reconciliations/send/", operation_views.reconciliation_upload, name="reconciliation_upload"),
+    path("reconciliations/<int:pk>/", operation_views.reconciliation_detail, name="reconciliation_detail"),
+    path("reconciliations/<int:pk>/report.csv", operation_views.reconciliation_download,
+         name="reconciliation_download"),
+    path("secretariat/failed-tasks/", operation_views.task_failure_list, name="task_failures"),
+    path("secretariat/failed-tasks/<int:pk>/", operation_views.task_failure_detail, name="task_failure_detail"),
+    path("secretariat/failed-tasks/<int:pk>/retry/", operation_views.task_failure_retry_view,
+         name="task_failure_retry"),
+    path("secretariat/failed-tasks/<int:pk>/resolve/", operation_views.task_failure_resolve_view,
+         name="task_failure_resolve"),
+]

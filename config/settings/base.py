@@ -151,6 +151,7 @@ else:
 from config.settings.celery import *  # noqa: E402,F401,F403
 from config.settings.api import *  # noqa: E402,F401,F403
 from config.settings.registry import *  # noqa: E402,F401,F403
+from config.settings.certificates import *  # noqa: E402,F401,F403
 
 LOGGING = {
     "version": 1,

@@ -24,3 +24,21 @@ REGISTRY_AUTO_ACCEPT_COUNTRIES = env_list("REGISTRY_AUTO_ACCEPT_COUNTRIES")
 
 # Time limit (days) for a transit whose corridor is neither named nor found from its offices.
 REGISTRY_DEFAULT_TIME_LIMIT_DAYS = env_int("REGISTRY_DEFAULT_TIME_LIMIT_DAYS", 10)
+
+# Enquiries on undischarged transits: the principal answers within N working days (opening customs' calendar);
+# proof files are PDF, JPEG or PNG, at most N files of at most N bytes each, stored under MEDIA_ROOT.
+REGISTRY_ENQUIRY_ANSWER_WORKING_DAYS = env_int("REGISTRY_ENQUIRY_ANSWER_WORKING_DAYS", 20)
+REGISTRY_ENQUIRY_FILE_MAX_BYTES = env_int("REGISTRY_ENQUIRY_FILE_MAX_BYTES", 5 * 1024 * 1024)
+REGISTRY_ENQUIRY_MAX_FILES = env_int("REGISTRY_ENQUIRY_MAX_FILES", 10)
+
+# Days of the week that are not working days (Monday = 0), in every country; public holidays are data
+# (guarantees.PublicHoliday, per country).
+REGISTRY_WEEKEND_DAYS = tuple(int(d) for d in env_list("REGISTRY_WEEKEND_DAYS") or ("5", "6"))
+
+# The sweep that flags claims left unanswered past their examination deadline (guarantees.tasks).
+from config.settings.celery import CELERY_BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["flag-overdue-claims"] = {
+    "task": "guarantees.tasks.flag_overdue_claims",
+    "schedule": 60 * 60,
+}

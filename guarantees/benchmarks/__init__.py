@@ -15,7 +15,10 @@ from importlib import import_module
 from types import ModuleType
 
 REGISTRY: dict[str, str] = {
+    "api": "guarantees.benchmarks.api",
     "holds": "guarantees.benchmarks.holds",
+    "certificates": "guarantees.benchmarks.certificates",
+    "releases": "guarantees.benchmarks.releases",
 }
 
 

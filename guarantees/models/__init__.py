@@ -1,4 +1,5 @@
 from .banks import Bank, BankCeilingChange
+from .certificates import Certificate
 from .guarantees import (
     COMMITTED_STATUSES,
     WINDING_DOWN_STATUSES,
@@ -26,6 +27,27 @@ from .transits import (
     TransitStop,
 )
 from .reference import Corridor, CorridorStop, Country, Levy, LevyKind, Office, OfficeRole, TariffLine
+from .calendar import PublicHoliday
+from .claims import (
+    AWAITING_BANK_STATUSES,
+    OPEN_CLAIM_STATUSES,
+    OPEN_ENQUIRY_STATUSES,
+    AnswerKind,
+    CaseAction,
+    CaseEvent,
+    Claim,
+    ClaimDecision,
+    ClaimStatus,
+    Enquiry,
+    EnquiryAnswer,
+    EnquiryDocument,
+    EnquiryGround,
+    EnquiryOutcome,
+    EnquiryStatus,
+    ManualRelease,
+    ReleaseGround,
+    ReleaseStatus,
+)
 
 __all__ = [
     "OPEN_TRANSIT_STATUSES",
@@ -46,6 +68,7 @@ __all__ = [
     "AmendmentStatus",
     "Bank",
     "BankCeilingChange",
+    "Certificate",
     "Corridor",
     "CorridorStop",
     "Country",
@@ -63,4 +86,48 @@ __all__ = [
     "Office",
     "OfficeRole",
     "TariffLine",
+    "PublicHoliday",
+    "AWAITING_BANK_STATUSES",
+    "OPEN_CLAIM_STATUSES",
+    "OPEN_ENQUIRY_STATUSES",
+    "AnswerKind",
+    "CaseAction",
+    "CaseEvent",
+    "Claim",
+    "ClaimDecision",
+    "ClaimStatus",
+    "Enquiry",
+    "EnquiryAnswer",
+    "EnquiryDocument",
+    "EnquiryGround",
+    "EnquiryOutcome",
+    "EnquiryStatus",
+    "ManualRelease",
+    "ReleaseGround",
+    "ReleaseStatus",
+]
+
+# Background work: in-app notifications, alerts given, reconciliations, failed tasks, sweep watermarks.
+from .operations import (  # noqa: E402
+    AlertKind,
+    DifferenceKind,
+    GuaranteeAlert,
+    Notification,
+    ReconciliationLine,
+    ReconciliationRun,
+    ReconciliationStatus,
+    SweepMark,
+    TaskFailure,
+)
+
+__all__ += [
+    "AlertKind",
+    "DifferenceKind",
+    "GuaranteeAlert",
+    "Notification",
+    "ReconciliationLine",
+    "ReconciliationRun",
+    "ReconciliationStatus",
+    "SweepMark",
+    "TaskFailure",
 ]

@@ -1,0 +1,154 @@
+"""``/api/v1/reconciliations``: a customs system sends its list of open transits and reads the report.
+
+The list is stored and compared in the background (``guarantees.services.reconciliation``); the report is the
+caller's administration's alone (another country's report is a 404). Sending the list needs the permission of
+a customs system's bulk uploads (``discharge.upload``), as the discharge files do.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from guarantees.api.serializers import DECLARATION_REF_RE, MAX_AMOUNT, AwareDateTimeField, ErrorOut, \
+    StrictIntegerField, ValidationErrorOut
+from guarantees.api.views import _actor
+from guarantees.models import DifferenceKind
+from guarantees.services.reconciliation import MAX_TRANSITS, reconciliation_receive, reconciliations_visible_to
+
+# --- Bodies ------------------------------------------------------------------------------------------------
+
+
+class ReconciliationTransitIn(serializers.Serializer):
+    declaration_ref = serializers.RegexField(DECLARATION_REF_RE, max_length=64)
+    amount = StrictIntegerField(min_value=0, max_value=MAX_AMOUNT, required=False, allow_null=True,
+                                help_text="What the customs system holds for the transit, in whole francs CFA; "
+                                          "omitted or null: not compared.")
+
+
+class ReconciliationIn(serializers.Serializer):
+    as_of = AwareDateTimeField(required=False, help_text="When the list was taken (default: now). Transits "
+                                                         "declared after it are not expected in it.")
+    transits = ReconciliationTransitIn(many=True, max_length=MAX_TRANSITS, allow_empty=True)
+
+
+_STATUS_HELP = "received (being compared), done or failed."
+
+
+class ReconciliationAcceptedOut(serializers.Serializer):
+    reconciliation = serializers.IntegerField()
+    status = serializers.CharField(help_text=_STATUS_HELP)
+
+
+class ReconciliationDifferenceOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DifferenceKind.choices)
+    declaration_ref = serializers.CharField()
+    status_here = serializers.CharField(allow_blank=True)
+    amount_here = serializers.IntegerField(allow_null=True)
+    amount_there = serializers.IntegerField(allow_null=True)
+
+
+class ReconciliationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    country = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    status = serializers.CharField(help_text=_STATUS_HELP)
+    listed = serializers.IntegerField()
+    open_here = serializers.IntegerField()
+    matched = serializers.IntegerField()
+    closed_there = serializers.IntegerField()
+    unknown_here = serializers.IntegerField()
+    closed_here = serializers.IntegerField()
+    amount_differs = serializers.IntegerField()
+    differences = ReconciliationDifferenceOut(many=True)
+
+
+_ERRORS = {
+    401: OpenApiResponse(ErrorOut, description="No credentials, or an unknown or revoked API key."),
+    403: OpenApiResponse(ErrorOut, description="Not a customs administration's caller (`permission_denied`, "
+                                               "`not_allowed`)."),
+    429: OpenApiResponse(ErrorOut, description="Slowed down (`throttled`)."),
+}
+
+
+@extend_schema(tags=["reconciliation"])
+class ReconciliationViewSet(viewsets.GenericViewSet):
+    required_permission = {"create": "discharge.upload", "retrieve": "discharge.upload"}
+    serializer_class = ReconciliationIn
+
+    def get_queryset(self):
+        return reconciliations_visible_to(user=self.request.user)
+
+    @extend_schema(
+        summary="Send the list of open transits",
+        description="The transits the customs system considers open (declared at an office of its country, not "
+                    "discharged or cancelled), with the amount it holds for each. Stored, then compared in the "
+                    "background with the holds open in the registry; read the report at "
+                    "`/api/v1/reconciliations/{id}`. Send it once a day.",
+        request=ReconciliationIn,
+        responses={
+            202: OpenApiResponse(ReconciliationAcceptedOut, description="Stored; compared in the background."),
+            400: OpenApiResponse(ValidationErrorOut, description="Invalid list (`invalid`, with `errors` by "
+                                                                 "field, e.g. `transits.3.amount`)."),
+            **_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "List", request_only=True,
+                value={"as_of": "2026-03-06T23:59:00Z", "transits": [
+                    {"declaration_ref": "TG-LOME-2026-T-004512", "amount": 4500000},
+                    {"declaration_ref": "TG-LOME-2026-T-004513", "amount": None},
+                ]},
+            )
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        body = ReconciliationIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = reconciliation_receive(
+            customs=request.user.organisation, transits=[dict(t) for t in body.validated_data["transits"]],
+            as_of=body.validated_data.get("as_of"), source="api", **_actor(request),
+        )
+        response = Response({"reconciliation": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = f"/api/v1/reconciliations/{run.pk}"
+        return response
+
+    @extend_schema(
+        summary="Report of a reconciliation",
+        description="`status` is received (being compared), done or failed. `differences` lists each transit "
+                    "held here but closed there (`closed_there`), open there but unknown here (`unknown_here`), "
+                    "open there but closed here (`closed_here`), or whose amounts differ (`amount_differs`). "
+                    "Only the administration of the country sees it.",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={
+            200: ReconciliationOut,
+            404: OpenApiResponse(ErrorOut, description="Unknown, or another country's (`not_found`)."),
+            **_ERRORS,
+        },
+    )
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            pk = int(kwargs.get("pk", ""))
+        except ValueError:
+            raise NotFound() from None
+        run = self.get_queryset().filter(pk=pk).first() if 0 < pk < 2**63 else None
+        if run is None:
+            raise NotFound()
+        differences = [
+            {"kind": kind, "declaration_ref": ref, "status_here": status_here, "amount_here": here,
+             "amount_there": there}
+            for kind, ref, status_here, here, there in run.lines.order_by("kind", "declaration_ref").values_list(
+                "kind", "declaration_ref", "status_here", "amount_here", "amount_there"
+            )
+        ]
+        return Response({
+            "id": run.pk, "country": run.country_id, "as_of": run.as_of, "status": run.status,
+            "listed": run.listed, "open_here": run.open_here, "matched": run.matched,
+            "closed_there": run.closed_there, "unknown_here": run.unknown_here, "closed_here": run.closed_here,
+            "amount_differs": run.amount_differs, "differences": differences,
+        })
+
+
+reconciliation_create = ReconciliationViewSet.as_view({"post": "create"})
+reconciliation_detail = ReconciliationViewSet.as_view({"get": "retrieve"})
