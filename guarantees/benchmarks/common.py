@@ -302,7 +302,23 @@ def _process_main(queue, client_cls, index, params, seconds, barrier, db_setting
     if not apps.ready:  # spawned, not forked: set Django up and point it at the benchmark database
         django.setup()
         use_database(db_settings)
+    else:
+        _forget_inherited_connections()
     queue.put(_client_loop(client_cls, index, params, seconds, barrier))
+
+
+# Connections a forked child inherited from its parent: kept referenced so they are never closed (closing one
+# would end the parent's session on the shared socket) and never used (two processes on one socket corrupt both).
+_INHERITED_CONNECTIONS: list = []
+
+
+def _forget_inherited_connections() -> None:
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _INHERITED_CONNECTIONS.append(conn.connection)
+            conn.connection = None
 
 
 def _start_method() -> str:
