@@ -55,9 +55,11 @@ CELERY_TASK_ROUTES = {
 
 # --- Sweeps --------------------------------------------------------------------------------------------
 # A stored transit event still not applied this many seconds after it was received is applied by the sweep
-# (its message was lost, or the broker was down when it came).
-REGISTRY_EVENT_SWEEP_AFTER_SECONDS = env_int("REGISTRY_EVENT_SWEEP_AFTER_SECONDS", 60)
-REGISTRY_SWEEP_EVENTS_EVERY_SECONDS = env_int("REGISTRY_SWEEP_EVENTS_EVERY_SECONDS", 30)
+# (its message was lost, the broker was down when it came, or the workers are behind). Kept short on purpose:
+# under load the sweep applies the backlog in batches of hundreds per transaction, while the task of each event
+# finds it applied and does nothing; when the workers keep up, the sweep finds nothing to do.
+REGISTRY_EVENT_SWEEP_AFTER_SECONDS = env_int("REGISTRY_EVENT_SWEEP_AFTER_SECONDS", 1)
+REGISTRY_SWEEP_EVENTS_EVERY_SECONDS = env_int("REGISTRY_SWEEP_EVENTS_EVERY_SECONDS", 1)
 # Rows a sweep locks (skip_locked) and handles per transaction.
 REGISTRY_SWEEP_BATCH = env_int("REGISTRY_SWEEP_BATCH", 200)
 # Seconds a sweep run may go on taking batches before it leaves the rest to its next run.

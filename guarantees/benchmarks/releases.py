@@ -4,6 +4,7 @@ throughput of a bulk file of discharges.
 1. Setup: active guarantees and ``rate × seconds`` open transits, each with its hold and chained ledger entry
    (written in bulk, as the services would have: ``ledger_verify`` checks them at the end), and a Celery worker
    started on the benchmark's database and Redis (``--no-worker``: one is running already).
+   The worker runs beat, as production does (``--no-beat``: only the task of each event applies it).
 2. Latency phase: ``--senders`` processes send discharges through ``transit_event_receive`` — what the API view
    calls — at ``--rate`` events per second in total (open loop: on schedule, whether or not the worker keeps
    up) for ``--seconds``. For each, the time from the event committed (the API would answer 202 then) to its
@@ -61,8 +62,10 @@ def add_arguments(parser) -> None:
                         help="Broker (default: a private redis-server on a free port, else "
                              f"{DEFAULT_REDIS_URL}).")
     parser.add_argument("--sweep-after", type=int, default=None,
-                        help="Run beat in the worker, sweeping events not applied after this many seconds "
-                             "(default: no beat, only the tasks queued after each commit).")
+                        help="Seconds after which the sweep applies an event no task applied yet (default: the "
+                             "setting REGISTRY_EVENT_SWEEP_AFTER_SECONDS).")
+    parser.add_argument("--no-beat", action="store_true",
+                        help="No beat in the worker: only the task queued after each commit applies events.")
     parser.add_argument("--no-worker", action="store_true", help="Use the worker(s) already running.")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Processes of the worker (default 2).")
     parser.add_argument("--timeout", type=float, default=600, help="Longest wait for the releases (default 600 s).")
@@ -563,7 +566,7 @@ def _run(options: dict, *, broker: str, log_dir: Path, log) -> dict:
                         "REGISTRY_SWEEP_EVENTS_EVERY_SECONDS": str(max(1, sweep_after // 2))}
             worker = WorkerProcess(
                 database=database_url(connections["default"].settings_dict), broker=broker, log_dir=log_dir,
-                concurrency=options["worker_concurrency"], beat=sweep_after is not None, env=env,
+                concurrency=options["worker_concurrency"], beat=not options.get("no_beat"), env=env,
                 # What production runs: DEBUG off, persistent database connections.
                 settings_module=os.environ.get("BENCHMARK_WORKER_SETTINGS", "config.settings.base"),
             ).start()
@@ -591,7 +594,8 @@ def _run(options: dict, *, broker: str, log_dir: Path, log) -> dict:
         "rate": rate,
         "seconds": seconds,
         "worker": None if options["no_worker"] else {
-            "pool": "prefork", "concurrency": options["worker_concurrency"], "sweep_after_s": sweep_after,
+            "pool": "prefork", "concurrency": options["worker_concurrency"], "beat": not options.get("no_beat"),
+            "sweep_after_s": sweep_after if sweep_after is not None else "setting",
         },
         "latency": latency,
         "files": files,

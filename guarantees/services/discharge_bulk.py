@@ -61,6 +61,7 @@ _PROGRESS = {TransitStatus.DECLARED: 0, TransitStatus.IN_TRANSIT: 1, TransitStat
 _CLOSED = (TransitStatus.DISCHARGED, TransitStatus.CANCELLED, TransitStatus.SETTLED)
 _RELEASING = (EventType.DISCHARGE, EventType.PARTIAL_DISCHARGE, EventType.CANCELLATION)
 _DEADLOCK_RETRIES = 3
+_EVENT_TYPES = frozenset(EventType.values)
 
 
 def discharge_file_process_bulk(*, job_id: int, chunk: int = CHUNK) -> DischargeFile | None:
@@ -266,7 +267,7 @@ class _Chunk:
         if not ref or len(ref) > 64:
             errors["declaration_ref"] = [_("A declaration reference of 1 to 64 characters is required.")]
         event_type = data.get("type")
-        if event_type not in EventType.values:
+        if event_type not in _EVENT_TYPES:
             errors["type"] = [_("Unknown event type.")]
         occurred_at = data.get("occurred_at")
         if isinstance(occurred_at, str):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
@@ -38,9 +38,9 @@ from guarantees.models import (
     TransitEvent,
     TransitStatus,
 )
+from guarantees.services.discharge_bulk import transit_events_apply_batch
 from guarantees.services.guarantees import guarantee_expire
 from guarantees.services.notifications import format_fcfa, notice_send, notification_emails_send
-from guarantees.services.discharge_bulk import transit_events_apply_batch
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,13 @@ def transit_events_sweep(*, older_than_seconds: int | None = None, batch: int | 
     _attach_waiting(cutoff=cutoff, batch=size)
     done = 0
     while budget.left():
-        taken = transit_events_apply_batch(received_before=cutoff, limit=size)
+        try:
+            taken = transit_events_apply_batch(received_before=cutoff, limit=size)
+        except OperationalError:
+            # A deadlock with a path that locks in another order: PostgreSQL rolled this batch back; the next
+            # run takes it again.
+            logger.warning("sweep: a batch of transit events was rolled back by the database; retried next run")
+            break
         done += taken
         if taken < size:
             break

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create
 from guarantees.benchmarks.holds import create_guarantees
-from guarantees.benchmarks.releases import create_open_transits, discharge, world as bench_world
+from guarantees.benchmarks.releases import celery_broker, create_open_transits, discharge
+from guarantees.benchmarks.releases import world as bench_world
 from guarantees.models import (
     EntryKind,
     EventStatus,
@@ -167,12 +168,9 @@ def test_a_worker_killed_mid_batch_then_restarted_applies_every_release_exactly_
     }
 
 
-def test_with_the_broker_stopped_the_sweeper_applies_every_stored_event_once_it_is_back(own_redis, transactional_db,
-                                                                                        start_worker):
+def test_with_the_broker_stopped_the_sweeper_applies_every_stored_event_once_it_is_back(own_redis, start_worker):
     guarantee_ids, transits = _open_transits(40)
     sender = bench_world(run="wt")["customs"]["BF"]
-    from guarantees.benchmarks.releases import celery_broker
-
     with celery_broker(own_redis.url, publish_retries=0):
         start_worker(own_redis.url, pool="solo", concurrency=1, beat=True, env=FAST_SWEEP)
         own_redis.stop()
