@@ -345,9 +345,9 @@ def discharge_file_receive(*, sender, filename: str, content: bytes, api_key=Non
     job = DischargeFile.objects.create(
         sender=sender, api_key=api_key, uploaded_by=by, filename=filename or "upload", format=fmt, content=content
     )
-    from guarantees.tasks import process_discharge_file
+    from guarantees.tasks import process_discharge_file_bulk
 
-    transaction.on_commit(lambda: process_discharge_file.delay(job.pk), robust=True)
+    transaction.on_commit(lambda: process_discharge_file_bulk.delay(job.pk), robust=True)
     return job
 
 
