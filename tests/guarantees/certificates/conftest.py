@@ -41,7 +41,7 @@ def output_dir() -> Path:
 
 def pdftotext(pdf: bytes, tmp_path: Path, name: str = "c") -> str:
     if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+        pytest.fail("pdftotext (poppler-utils) is not installed")
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(pdf)
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
@@ -53,7 +53,7 @@ def pdftotext(pdf: bytes, tmp_path: Path, name: str = "c") -> str:
 
 def pdftoppm_first_page(pdf: bytes, target: Path, *, dpi: int = 110) -> Path:
     if not shutil.which("pdftoppm"):
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+        pytest.fail("pdftoppm (poppler-utils) is not installed")
     source = target.with_suffix(".pdf")
     source.write_bytes(pdf)
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(source),

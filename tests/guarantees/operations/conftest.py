@@ -194,7 +194,7 @@ def _pings(client) -> bool:
 @pytest.fixture
 def own_redis(tmp_path):
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is not installed")
     server = RedisServer(tmp_path).start()
     yield server
     server.stop()
