@@ -2,14 +2,15 @@
 
 DRF's ``SimpleRateThrottle`` keeps the timestamp of every request in the window, which costs a list of
 thousands of floats per call at the rates a customs system sends. This throttle keeps one counter per caller
-and fixed window instead (``add`` then ``incr``: atomic in Redis), so a check costs one round trip.
+and fixed window instead (``guarantees.counters``: one round trip to Redis).
 """
 
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from guarantees.counters import counter_incr
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -45,15 +46,7 @@ class CallerRateThrottle(BaseThrottle):
         limit, period = parsed
         now = time.time()
         window = int(now // period)
-        key = f"api-throttle:{scope}:{ident}:{period}:{window}"
-        if cache.add(key, 1, timeout=period + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=period + 1)
-                count = 1
+        count = counter_incr(f"api-throttle:{scope}:{ident}:{period}:{window}", timeout=period + 1)
         if count > limit:
             self.wait_seconds = max(1.0, (window + 1) * period - now)
             return False

@@ -155,10 +155,15 @@ _RECEIPT_SQL = (
 
 def _declaration_receipt(transit: Transit) -> dict:
     """The answer to a declaration, the same on every replay: what was held, the time limit, and the balance
-    right after the hold (the live balance, plus what later ledger entries took or gave back)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_RECEIPT_SQL, [transit.hold_id, EntryKind.HOLD.value, transit.guarantee_id])
-        grn, available = cursor.fetchone()
+    right after the hold. A transit just declared knows that balance (``available_after_hold``); for a replay it
+    is the live balance plus what later ledger entries took or gave back."""
+    available = getattr(transit, "available_after_hold", None)
+    if available is not None:
+        grn = transit.guarantee.grn
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_RECEIPT_SQL, [transit.hold_id, EntryKind.HOLD.value, transit.guarantee_id])
+            grn, available = cursor.fetchone()
     return {
         "declaration_ref": transit.declaration_ref,
         "status": TransitStatus.DECLARED,

@@ -10,18 +10,20 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guarantees.counters import counter_incr, counters_get
 from guarantees.errors import InvalidTransition, TooManyAttempts
 from guarantees.grn import grn_normalise
 from guarantees.models import AccessCode, Guarantee, GuaranteeAction
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
+# A code's last use is a hint for the principal: written at most once a minute.
+LAST_USED_RESOLUTION = datetime.timedelta(seconds=60)
 
 
 def _key() -> bytes:
@@ -52,22 +54,17 @@ def access_code_issue(*, guarantee: Guarantee, by, label: str = "") -> str:
 
 
 def access_code_matches(*, guarantee: Guarantee, code: str) -> bool:
-    """Whether ``code`` is a live code of the guarantee; records when it was last used, to the minute.
-
-    The last-use time is written at most once a minute: every declaration checks the code, and writing the
-    row each time would make it a lock hot spot for a busy forwarder.
-    """
-    if not code or len(code.strip()) != CODE_LENGTH:
+    """Whether ``code`` is a live code of the guarantee; records when it was last used, to the minute."""
+    live = AccessCode.objects.filter(guarantee=guarantee, revoked_at__isnull=True)
+    matched = _matching_code(guarantee, live.values_list("pk", "code_hash", "last_used_at"), code)
+    if matched is None:
         return False
-    digest = access_code_hash(guarantee_id=guarantee.pk, code=code)
-    live = AccessCode.objects.filter(guarantee=guarantee, code_hash=digest, revoked_at__isnull=True)
-    pk = live.values_list("pk", flat=True).first()
-    if pk is None:
-        return False
+    pk, last_used_at = matched
     now = timezone.now()
-    AccessCode.objects.filter(pk=pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - datetime.timedelta(seconds=60))
-    ).update(last_used_at=now)
+    if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
+        AccessCode.objects.filter(pk=pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
     return True
 
 
@@ -94,24 +91,62 @@ def _failure_keys(*, grn: str, caller: str) -> list[str]:
     return keys
 
 
+def _guarantee_and_live_codes(grn: str) -> tuple[Guarantee | None, list[tuple[int, str, object]]]:
+    """The guarantee with this GRN and its live codes ``(id, code_hash, last_used_at)``, in one hand-written
+    SELECT: this runs on every check and every declaration (see ``guarantees/sql.py`` for why not the ORM)."""
+    from guarantees.sql import instance, select_columns, width
+
+    sql = (
+        f"SELECT {select_columns(Guarantee, 'g')}, a.id, a.code_hash, a.last_used_at "
+        f"FROM {Guarantee._meta.db_table} g LEFT JOIN {AccessCode._meta.db_table} a "
+        "ON a.guarantee_id = g.id AND a.revoked_at IS NULL WHERE g.grn = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [grn])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    start = width(Guarantee)
+    codes = [(row[start], row[start + 1], row[start + 2]) for row in rows if row[start] is not None]
+    return instance(Guarantee, rows[0]), codes
+
+
 def access_code_check(*, grn: str, code: str, caller: str = "") -> Guarantee | None:
     """The guarantee with this GRN when ``code`` is one of its live codes, else ``None``: an unknown GRN and a
     wrong code give the same answer, so numbers cannot be guessed. After
     ``REGISTRY_ACCESS_CODE_MAX_FAILURES`` wrong tries on a GRN, or by one caller, within the window,
-    every try is refused with ``TooManyAttempts`` until the window has passed."""
+    every try is refused with ``TooManyAttempts`` until the window has passed.
+
+    Costs one cache round trip (both failure counters at once) and one query; a wrong code adds the counting.
+    The last-use time of a code is written at most once a minute (a hint for the principal, and writing it on
+    every declaration would make the row a lock hot spot for a busy forwarder)."""
     normalised = grn_normalise(grn)
     keys = _failure_keys(grn=normalised, caller=caller)
     limit = settings.REGISTRY_ACCESS_CODE_MAX_FAILURES
-    if any((cache.get(key) or 0) >= limit for key in keys):
+    if any(count >= limit for count in counters_get(keys)):
         raise TooManyAttempts()
-    guarantee = Guarantee.objects.filter(grn=normalised).first() if normalised else None
-    if guarantee is not None and access_code_matches(guarantee=guarantee, code=code):
+    guarantee, codes = _guarantee_and_live_codes(normalised) if normalised else (None, [])
+    matched = _matching_code(guarantee, codes, code) if guarantee is not None else None
+    if matched is not None:
+        pk, last_used_at = matched
+        now = timezone.now()
+        if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
+            AccessCode.objects.filter(pk=pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+            ).update(last_used_at=now)
         return guarantee
-    window = settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS
     for key in keys:
-        if cache.add(key, 1, timeout=window) is False:
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=window)
+        counter_incr(key, timeout=settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
     return None
+
+
+def _matching_code(guarantee: Guarantee, codes, code: str) -> tuple[int, object] | None:
+    """``(id, last_used_at)`` of the live code equal to ``code``, compared in constant time, or ``None``."""
+    if not code or len(code.strip()) != CODE_LENGTH:
+        return None
+    digest = access_code_hash(guarantee_id=guarantee.pk, code=code)
+    found = None
+    for pk, code_hash, last_used_at in codes:
+        if hmac.compare_digest(code_hash, digest) and found is None:
+            found = (pk, last_used_at)
+    return found

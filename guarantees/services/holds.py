@@ -31,14 +31,25 @@ def _whole_francs(amount) -> int:
     return amount
 
 
-def hold_reserve(*, guarantee: Guarantee | int, amount: int, reference: str, by=None, on=None) -> Hold:
+def hold_reserve(
+    *, guarantee: Guarantee | int, amount: int, reference: str, by=None, on=None, savepoint: bool = True
+) -> Hold:
     """Take ``amount`` on the guarantee for the transit ``reference``. The same reference and amount again
     returns the existing hold and takes nothing more; the same reference with another amount is a conflict.
 
-    May run inside the caller's atomic block: its own block is then a savepoint, rolled back on any error."""
+    A hold taken by this call carries ``available_after``: the guarantee's available balance right after it.
+
+    May run inside the caller's atomic block: its own block is then a savepoint, rolled back on any error. With
+    ``savepoint=False`` (the caller's block must be open) there is no savepoint, which saves two round trips,
+    and an ``IntegrityError`` (a concurrent hold under the same reference) is the caller's to resolve once its
+    block is rolled back."""
     amount = _whole_francs(amount)
     guarantee_id = guarantee if isinstance(guarantee, int) else guarantee.pk
     take = _reserve_postgresql if connection.vendor == "postgresql" else _reserve_orm
+    if not savepoint:
+        if not connection.in_atomic_block:
+            raise RuntimeError("hold_reserve(savepoint=False) must run inside the caller's transaction.atomic().")
+        return take(guarantee_id, amount, reference, by, on)
     try:
         with transaction.atomic():
             return take(guarantee_id, amount, reference, by, on)
@@ -65,10 +76,16 @@ def _admit(locked, amount: int, on) -> None:
 
 
 def _reserve_postgresql(guarantee_id: int, amount: int, reference: str, by, on) -> Hold:
-    return ledger_hold_postgresql(
-        guarantee_id=guarantee_id, amount=amount, reference=reference, by=by,
-        admit=lambda locked: _admit(locked, amount, on),
-    )
+    admitted = []
+
+    def admit(locked):
+        _admit(locked, amount, on)
+        admitted.append(locked.available - amount)
+
+    hold = ledger_hold_postgresql(guarantee_id=guarantee_id, amount=amount, reference=reference, by=by, admit=admit)
+    if admitted:
+        hold.available_after = admitted[0]
+    return hold
 
 
 def _reserve_orm(guarantee_id: int, amount: int, reference: str, by, on) -> Hold:
@@ -84,6 +101,7 @@ def _reserve_orm(guarantee_id: int, amount: int, reference: str, by, on) -> Hold
         guarantee=locked, reference=reference, initial_amount=amount, amount=amount, created_by=by
     )
     ledger_append(guarantee=locked, kind=EntryKind.HOLD, d_held=amount, hold=hold, reference=reference, by=by)
+    hold.available_after = locked.available
     return hold
 
 
