@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,7 +59,7 @@ def _key_by_prefix(prefix: str) -> ApiKey | None:
     """The key with this prefix and its organisation and country, in one hand-written SELECT (this runs on every
     API request; through the ORM the same lookup costs ten times the CPU, see ``guarantees/sql.py``)."""
     from guarantees.models import Country
-    from guarantees.sql import attach, instance, select_columns, width
+    from guarantees.sql import attach, hot_cursor, instance, select_columns, width
 
     sql = (
         f"SELECT {select_columns(ApiKey, 'k')}, {select_columns(Organisation, 'o')}, {select_columns(Country, 'c')} "
@@ -68,7 +68,7 @@ def _key_by_prefix(prefix: str) -> ApiKey | None:
         f"LEFT JOIN {Country._meta.db_table} c ON c.code = o.country_id "
         "WHERE k.prefix = %s"
     )
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, [prefix])
         row = cursor.fetchone()
     if row is None:

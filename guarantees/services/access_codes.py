@@ -10,7 +10,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -94,14 +94,14 @@ def _failure_keys(*, grn: str, caller: str) -> list[str]:
 def _guarantee_and_live_codes(grn: str) -> tuple[Guarantee | None, list[tuple[int, str, object]]]:
     """The guarantee with this GRN and its live codes ``(id, code_hash, last_used_at)``, in one hand-written
     SELECT: this runs on every check and every declaration (see ``guarantees/sql.py`` for why not the ORM)."""
-    from guarantees.sql import instance, select_columns, width
+    from guarantees.sql import hot_cursor, instance, select_columns, width
 
     sql = (
         f"SELECT {select_columns(Guarantee, 'g')}, a.id, a.code_hash, a.last_used_at "
         f"FROM {Guarantee._meta.db_table} g LEFT JOIN {AccessCode._meta.db_table} a "
         "ON a.guarantee_id = g.id AND a.revoked_at IS NULL WHERE g.grn = %s"
     )
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, [grn])
         rows = cursor.fetchall()
     if not rows:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from guarantees.errors import Conflict
 from guarantees.models import EntryKind, Guarantee, Hold, HoldStatus, LedgerEntry
+from guarantees.sql import hot_cursor
 
 BALANCE_FIELDS = ("amount", "held", "claimed", "paid")
 
@@ -157,7 +158,7 @@ def ledger_hold_postgresql(
         raise RuntimeError("ledger_hold_postgresql runs on PostgreSQL only; use the ORM path elsewhere.")
     if not conn.in_atomic_block:
         raise RuntimeError("ledger_hold_postgresql must run inside transaction.atomic().")
-    with conn.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_HOLD_LOCK_SQL, [reference, guarantee_id])
         row = cursor.fetchone()
         if row is None:

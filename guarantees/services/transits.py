@@ -44,6 +44,7 @@ from guarantees.models import (
 )
 from guarantees.services.amount_at_stake import AmountAtStakeError, amount_at_stake_compute
 from guarantees.services.holds import hold_release, hold_reserve
+from guarantees.sql import hot_cursor
 
 # How far along its way a transit is; an event never moves a transit backwards (events may come shuffled).
 _PROGRESS = {
@@ -111,7 +112,7 @@ def _declaration_context(*, ref: str, office_codes, corridor_code: str | None) -
         "WHERE k.is_active AND k.code = %s"
     )
     existing, places, corridor = None, {}, None
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, [ref, *codes, corridor_code or ""])
         for kind, pk, text, country_id, is_covered, days in cursor.fetchall():
             if kind == "t":
@@ -288,7 +289,7 @@ def _transit_write_postgresql(transit: Transit, stops) -> list[int]:
     for stop in stops:
         params.extend(stop)
     params += [EventStatus.RECEIVED.value, transit.declaration_ref, EventStatus.WAITING.value]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_transit_write_sql(len(stops)), params)
         transit_id, waiting = cursor.fetchone()
     transit.pk = transit_id
