@@ -79,6 +79,14 @@ class CountryNotCovered(DomainError):
     default_message = _("The guarantee does not cover this country.")
 
 
+class ReasonRequired(DomainError):
+    """A decision that must say why (decline, suspend, cancel, claim, rejection...) came without its reason."""
+
+    code = "reason_required"
+    status = 400
+    default_message = _("A reason is required.")
+
+
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     status = 429

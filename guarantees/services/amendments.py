@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guarantees.errors import BelowCommitted, CeilingExceeded, InvalidTransition, SameMakerAndChecker
+from guarantees.errors import BelowCommitted, CeilingExceeded, InvalidTransition, ReasonRequired, SameMakerAndChecker
 from guarantees.models import (
     Amendment,
     AmendmentStatus,
@@ -143,7 +143,7 @@ def amendment_confirm(*, amendment: Amendment, by) -> Amendment:
 def amendment_decline(*, amendment: Amendment, by, reason: str) -> Amendment:
     _require(by, "amendment.confirm", amendment.guarantee.bank.organisation)
     if not (reason or "").strip():
-        raise InvalidTransition(_("A reason is required to decline."))
+        raise ReasonRequired()
     with transaction.atomic():
         guarantee, locked = _lock_amendment(amendment)
         if locked.status == A.DECLINED:

@@ -33,7 +33,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import OrganisationKind
 from accounts.templatetags.registry import format_fcfa
-from guarantees.errors import DomainError, InvalidAmount, InvalidTransition, NotAllowed, SameMakerAndChecker
+from guarantees.errors import (
+    DomainError,
+    InvalidAmount,
+    InvalidTransition,
+    NotAllowed,
+    ReasonRequired,
+    SameMakerAndChecker,
+)
 from guarantees.models import (
     AWAITING_BANK_STATUSES,
     OPEN_CLAIM_STATUSES,
@@ -54,7 +61,6 @@ from guarantees.models import (
 from guarantees.models.claims import Enquiry
 from guarantees.services.calendar import local_date, working_deadline
 from guarantees.services.enquiries import (
-    ReasonRequired,
     case_event,
     close_open_enquiries,
     page,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import OrganisationKind
-from guarantees.errors import DomainError, InvalidTransition, NotAllowed, SameMakerAndChecker
+from guarantees.errors import DomainError, InvalidTransition, NotAllowed, ReasonRequired, SameMakerAndChecker
 from guarantees.models import (
     OPEN_ENQUIRY_STATUSES,
     OPEN_TRANSIT_STATUSES,
@@ -78,12 +78,6 @@ class InvalidDocument(DomainError):
     code = "invalid_document"
     status = 400
     default_message = _("Each file must be a PDF, JPEG or PNG document within the size limit.")
-
-
-class ReasonRequired(DomainError):
-    code = "reason_required"
-    status = 400
-    default_message = _("A reason is required.")
 
 
 # --- Shared helpers -----------------------------------------------------------------------------------

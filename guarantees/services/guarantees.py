@@ -19,6 +19,7 @@ from guarantees.errors import (
     InvalidAmount,
     InvalidTransition,
     NotAllowed,
+    ReasonRequired,
     SameMakerAndChecker,
 )
 from guarantees.grn import grn_format
@@ -229,7 +230,7 @@ def guarantee_confirm(*, guarantee: Guarantee, by) -> Guarantee:
 def guarantee_decline(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
     _require(by, "guarantee.decline", guarantee.bank.organisation)
     if not (reason or "").strip():
-        raise InvalidTransition(_("A reason is required to decline."))
+        raise ReasonRequired()
     with transaction.atomic():
         locked = _lock(guarantee)
         if locked.status == S.DECLINED:
@@ -287,63 +288,60 @@ def _after_commit_version(guarantee: Guarantee) -> None:
     signals.version_created.send(sender=Guarantee, guarantee=guarantee)
 
 
-def guarantee_suspend(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
-    _require_customs_of(by, "guarantee.suspend", guarantee)
+def _customs_decision(*, guarantee: Guarantee, by, permission: str, reason: str, to: str, frm: tuple,
+                      done: tuple, action: str, event: str, check=None) -> Guarantee:
+    """A decision of the customs of the guarantee's country, with its reason: under the guarantee's lock, from
+    one of ``frm`` to ``to``; already in one of ``done``, it changes nothing (a repeated click). ``check`` may
+    refuse on the locked row. The principal and the bank are told."""
+    _require_customs_of(by, permission, guarantee)
     if not (reason or "").strip():
-        raise InvalidTransition(_("A reason is required."))
+        raise ReasonRequired()
     with transaction.atomic():
         locked = _lock(guarantee)
-        if locked.status == S.SUSPENDED:
+        if locked.status in done:
             return locked
-        if locked.status != S.ACTIVE:
+        if locked.status not in frm:
             raise InvalidTransition(status=locked.status)
+        if check is not None:
+            check(locked)
         locked.status_reason = reason
-        _move(locked, to=S.SUSPENDED, action=GuaranteeAction.SUSPENDED, by=by, comment=reason,
-              fields=("status_reason",))
-        notify(event="guarantee_suspended", guarantee=locked, organisation=locked.principal)
-        notify(event="guarantee_suspended", guarantee=locked, organisation=locked.bank.organisation)
+        _move(locked, to=to, action=action, by=by, comment=reason, fields=("status_reason",))
+        notify(event=event, guarantee=locked, organisation=locked.principal)
+        notify(event=event, guarantee=locked, organisation=locked.bank.organisation)
+        if to == S.CANCELLED:
+            guarantee_close_if_settled_locked(locked, by=by)
     return locked
+
+
+def guarantee_suspend(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
+    """Suspend (customs supervisor of the country): no new hold until reactivated; holds in place stay."""
+    return _customs_decision(
+        guarantee=guarantee, by=by, permission="guarantee.suspend", reason=reason, to=S.SUSPENDED,
+        frm=(S.ACTIVE,), done=(S.SUSPENDED,), action=GuaranteeAction.SUSPENDED, event="guarantee_suspended",
+    )
+
+
+def _still_valid(locked: Guarantee) -> None:
+    if locked.valid_until < timezone.now().date():
+        raise InvalidTransition(_("The validity has ended: the guarantee expires instead."))
 
 
 def guarantee_reactivate(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
-    _require_customs_of(by, "guarantee.reactivate", guarantee)
-    if not (reason or "").strip():
-        raise InvalidTransition(_("A reason is required."))
-    with transaction.atomic():
-        locked = _lock(guarantee)
-        if locked.status == S.ACTIVE:
-            return locked
-        if locked.status != S.SUSPENDED:
-            raise InvalidTransition(status=locked.status)
-        if locked.valid_until < timezone.now().date():
-            raise InvalidTransition(_("The validity has ended: the guarantee expires instead."))
-        locked.status_reason = reason
-        _move(locked, to=S.ACTIVE, action=GuaranteeAction.REACTIVATED, by=by, comment=reason,
-              fields=("status_reason",))
-        notify(event="guarantee_reactivated", guarantee=locked, organisation=locked.principal)
-        notify(event="guarantee_reactivated", guarantee=locked, organisation=locked.bank.organisation)
-    return locked
+    return _customs_decision(
+        guarantee=guarantee, by=by, permission="guarantee.reactivate", reason=reason, to=S.ACTIVE,
+        frm=(S.SUSPENDED,), done=(S.ACTIVE,), action=GuaranteeAction.REACTIVATED, event="guarantee_reactivated",
+        check=_still_valid,
+    )
 
 
 def guarantee_cancel(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
     """Cancel (customs supervisor of the country): no new hold; existing holds stay until released or
     claimed; closed when nothing is held or claimed any more."""
-    _require_customs_of(by, "guarantee.cancel", guarantee)
-    if not (reason or "").strip():
-        raise InvalidTransition(_("A reason is required."))
-    with transaction.atomic():
-        locked = _lock(guarantee)
-        if locked.status in (S.CANCELLED, S.CLOSED):
-            return locked
-        if locked.status not in (S.BANK_CONFIRMED, S.ACTIVE, S.SUSPENDED):
-            raise InvalidTransition(status=locked.status)
-        locked.status_reason = reason
-        _move(locked, to=S.CANCELLED, action=GuaranteeAction.CANCELLED, by=by, comment=reason,
-              fields=("status_reason",))
-        notify(event="guarantee_cancelled", guarantee=locked, organisation=locked.principal)
-        notify(event="guarantee_cancelled", guarantee=locked, organisation=locked.bank.organisation)
-        guarantee_close_if_settled_locked(locked, by=by)
-    return locked
+    return _customs_decision(
+        guarantee=guarantee, by=by, permission="guarantee.cancel", reason=reason, to=S.CANCELLED,
+        frm=(S.BANK_CONFIRMED, S.ACTIVE, S.SUSPENDED), done=(S.CANCELLED, S.CLOSED),
+        action=GuaranteeAction.CANCELLED, event="guarantee_cancelled",
+    )
 
 
 def guarantee_expire(*, guarantee: Guarantee | int, today: datetime.date | None = None) -> Guarantee:

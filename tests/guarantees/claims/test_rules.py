@@ -208,7 +208,7 @@ def test_only_the_principal_answers_and_duties_paid_needs_the_receipt(world):
         with pytest.raises(NotAllowed):
             enquiry_answer(enquiry=enquiry, by=outsider, kind="duties_paid", text="x", payment_reference="Q1",
                            paid_on=TODAY())
-    from guarantees.services.enquiries import ReasonRequired
+    from guarantees.errors import ReasonRequired
 
     with pytest.raises(ReasonRequired):
         enquiry_answer(enquiry=enquiry, by=world.s.agent, kind="duties_paid", text="Payé à Ouaga.")
@@ -248,7 +248,7 @@ def test_payment_above_the_claim_or_in_the_future_is_refused(world):
 def test_rejection_lists_discrepancies_once_and_not_after_the_deadline(world):
     transit, _ = world.noticed()
     claim = claim_issue(transit=transit, by=world.s.supervisor, grounds="x")
-    from guarantees.services.enquiries import ReasonRequired
+    from guarantees.errors import ReasonRequired
 
     with pytest.raises(ReasonRequired):
         claim_reject(claim=claim, by=world.s.checker, discrepancies="\n  \n")

@@ -1,9 +1,12 @@
+import datetime
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
-from guarantees.errors import CeilingExceeded, InvalidTransition, NotAllowed, SameMakerAndChecker
+from guarantees.errors import CeilingExceeded, InvalidTransition, NotAllowed, ReasonRequired, SameMakerAndChecker
 from guarantees.grn import grn_is_valid
-from guarantees.models import EntryKind, GuaranteeAction, GuaranteeStatus
+from guarantees.models import EntryKind, Guarantee, GuaranteeAction, GuaranteeStatus
 from guarantees.services.guarantees import (
     guarantee_accept,
     guarantee_cancel,
@@ -127,7 +130,7 @@ def test_forwarder_withdraws_before_confirmation_but_not_after():
 def test_decline_needs_a_reason_and_tells_the_forwarder(django_capture_on_commit_callbacks):
     s = scene()
     g = requested_guarantee(s)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(ReasonRequired):
         guarantee_decline(guarantee=g, by=s.checker, reason=" ")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -157,6 +160,33 @@ def test_suspend_and_reactivate_by_a_supervisor_with_a_reason():
     assert (g.status, g.status_reason) == (S.SUSPENDED, "Enquête en cours")
     g = guarantee_reactivate(guarantee=g, by=s.supervisor, reason="Levée")
     assert g.status == S.ACTIVE
+
+
+@pytest.mark.parametrize("decide", [guarantee_suspend, guarantee_cancel])
+def test_customs_decisions_need_a_reason_and_change_nothing_without(decide):
+    s = scene()
+    g = active_guarantee(s)
+    events = g.events.count()
+    for blank in ("", "  ", None):
+        with pytest.raises(ReasonRequired):
+            decide(guarantee=g, by=s.supervisor, reason=blank)
+    g.refresh_from_db()
+    assert g.status == S.ACTIVE and g.events.count() == events
+
+
+def test_decisions_repeated_change_nothing_and_reactivation_after_validity_is_refused():
+    s = scene()
+    g = active_guarantee(s)
+    g = guarantee_suspend(guarantee=g, by=s.supervisor, reason="Enquête")
+    events = g.events.count()
+    assert guarantee_suspend(guarantee=g, by=s.supervisor, reason="Encore").status_reason == "Enquête"
+    assert g.events.count() == events
+    yesterday = timezone.now().date() - datetime.timedelta(days=1)
+    Guarantee.objects.filter(pk=g.pk).update(valid_from=yesterday - datetime.timedelta(days=30), valid_until=yesterday)
+    with pytest.raises(InvalidTransition):
+        guarantee_reactivate(guarantee=g, by=s.supervisor, reason="Levée")
+    g.refresh_from_db()
+    assert g.status == S.SUSPENDED
 
 
 def test_cancelled_guarantee_keeps_its_holds_until_released_then_closes():
