@@ -451,6 +451,12 @@ def _apply_events(events: list, *, stored: bool) -> None:
         rows=[(t.pk, t.status, t.arrived_at, t.discharged_at, t.cancelled_at)
               for t in (transits[pk] for pk in sorted(changed_transits))],
     )
+    ended = [pk for pk in sorted(changed_transits)
+             if transits[pk].status in (TransitStatus.DISCHARGED, TransitStatus.CANCELLED)]
+    if ended:
+        from guarantees.services.enquiries import enquiries_close_on_discharge
+
+        enquiries_close_on_discharge(transit_ids=ended)
     if entries:
         _copy_rows(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, entries)
         moved = sorted(pk for pk, amount in released.items() if amount)

@@ -300,6 +300,31 @@ def close_open_enquiries(*, transit: Transit, outcome: str, by=None) -> None:
                    comment=str(EnquiryOutcome(outcome).label))
 
 
+def enquiries_close_on_discharge(*, transit_ids) -> int:
+    """Close the open enquiries of transits a customs system has just discharged or cancelled (called in the
+    transaction that applied the event, under the transits' locks): the proof the principal was asked for has
+    come by itself, so nothing may be claimed on it any more. The enquiry's outcome says which; the principal,
+    the bank and the customs who opened it are told. Returns how many enquiries were closed."""
+    enquiries = list(
+        Enquiry.objects.select_for_update(of=("self",))
+        .filter(transit_id__in=list(transit_ids), status__in=OPEN_ENQUIRY_STATUSES)
+        .select_related("transit__guarantee__principal", "transit__guarantee__bank__organisation", "customs")
+        .order_by("pk")
+    )
+    for enquiry in enquiries:
+        transit = enquiry.transit
+        outcome = (EnquiryOutcome.DISCHARGED if transit.status == TransitStatus.DISCHARGED
+                   else EnquiryOutcome.RELEASED)
+        _close_enquiry(enquiry, outcome=outcome)
+        case_event(transit=transit, action=CaseAction.ENQUIRY_CLOSED, enquiry=enquiry,
+                   comment=str(EnquiryOutcome(outcome).label))
+        path = page("guarantees:enquiry_detail", enquiry.pk)
+        for organisation in (transit.guarantee.principal, transit.guarantee.bank.organisation, enquiry.customs):
+            tell(event="enquiry_closed_by_discharge", transit=transit, organisation=organisation, path=path,
+                 detail=transit.declaration_ref)
+    return len(enquiries)
+
+
 # --- Manual release -----------------------------------------------------------------------------------
 
 def release_propose(*, transit: Transit, by, ground: str, reason: str) -> ManualRelease:

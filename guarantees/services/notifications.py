@@ -97,6 +97,11 @@ MESSAGES.update({
         _("Enquiry answered by %(principal)s"),
         _("%(principal)s answered the enquiry on a transit under the guarantee %(grn)s: %(reason)s. %(url)s"),
     ),
+    "enquiry_closed_by_discharge": (
+        _("Enquiry closed: transit discharged (guarantee %(grn)s)"),
+        _("The customs system reported the discharge (or the cancellation) of a transit under enquiry, drawing on "
+          "the guarantee %(grn)s: the enquiry is closed and nothing can be claimed on it: %(reason)s. %(url)s"),
+    ),
     "release_proposed": (
         _("Manual release to approve (guarantee %(grn)s)"),
         _("An officer of your administration proposes to release a transit under the guarantee %(grn)s. A "

@@ -420,6 +420,7 @@ def _advance(transit: Transit, status: str) -> None:
 
 def _apply(transit: Transit, event: TransitEvent) -> None:
     kind = event.type
+    before = transit.status
     if kind in (EventType.BORDER_EXIT, EventType.BORDER_ENTRY):
         _advance(transit, TransitStatus.IN_TRANSIT)
     elif kind == EventType.ARRIVAL:
@@ -441,6 +442,10 @@ def _apply(transit: Transit, event: TransitEvent) -> None:
             transit.status = TransitStatus.DISCHARGED
             transit.discharged_at = event.occurred_at
     transit.save()
+    if transit.status != before and transit.status in (TransitStatus.DISCHARGED, TransitStatus.CANCELLED):
+        from guarantees.services.enquiries import enquiries_close_on_discharge
+
+        enquiries_close_on_discharge(transit_ids=[transit.pk])
 
 
 # --- Bulk discharge files ---------------------------------------------------------------------------
