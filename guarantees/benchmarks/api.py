@@ -46,6 +46,7 @@ from guarantees.benchmarks.common import (
     Client,
     combine,
     host_load,
+    process_cpu_seconds,
     run_phase,
 )
 
@@ -408,6 +409,16 @@ def app_environment(*, db: dict, redis_url: str | None, settings_module: str) ->
     return env
 
 
+def _cpu_sample(server: Gunicorn) -> dict:
+    """CPU seconds used so far by gunicorn (master and workers) and by PostgreSQL when it runs on this machine
+    (the sessions of gunicorn's persistent connections live through the HTTP phase, so none is missed)."""
+    tree = set(server.worker_pids()) | ({server.proc.pid} if server.proc else set())
+    return {
+        "application": process_cpu_seconds(lambda pid, name: pid in tree),
+        "database": process_cpu_seconds(lambda pid, name: name in ("postgres", "postmaster")),
+    }
+
+
 # --- Profile -------------------------------------------------------------------------------------
 
 
@@ -543,8 +554,16 @@ def run(options: dict, *, log=print) -> dict:
         if warmup > 0:
             phase(HttpClient, "W", warmup, http_params)
         http_slices, sql_slices = [], []
+        cpu = {"application": 0.0, "database": 0.0}
         for r in range(rounds):
+            before = _cpu_sample(server)
             http_slices.append(phase(HttpClient, f"H{r}", seconds / rounds, http_params))
+            after = _cpu_sample(server)
+            for name in cpu:
+                if cpu[name] is not None and before[name] is not None and after[name] is not None:
+                    cpu[name] += after[name] - before[name]
+                else:
+                    cpu[name] = None  # no /proc here
             sql_slices.append(phase(SqlClient, f"S{r}", seconds / rounds, sql_params))
         if options.get("profile_seconds"):
             started = profile_workers(server, seconds=options["profile_seconds"], out_dir=log_dir, log=log)
@@ -581,6 +600,10 @@ def run(options: dict, *, log=print) -> dict:
         "gunicorn_workers": workers,
         "gunicorn": {"worker_class": options["worker_class"], "threads": max(1, options["threads"]),
                      "settings": settings_module, "cache": "redis" if redis_url else "database"},
+        "cpu_ms_per_declaration": {
+            name: round(1000 * used / served.ops, 2) if served.ops and used is not None else None
+            for name, used in cpu.items()
+        },
         "overdraws": overdraws,
         "ledger_problems": ledger_problems,
         "transits_recorded": {"declared_201": served.ops, "in_database": recorded, "match": recorded == served.ops},

@@ -224,6 +224,30 @@ def host_load() -> dict:
     return {"cpus": os.cpu_count(), "load_1m": round(one, 2), "load_5m": round(five, 2)}
 
 
+def process_cpu_seconds(match) -> float | None:
+    """User + system CPU seconds used so far by the live processes for which ``match(pid, name)`` is true
+    (Linux ``/proc``; ``None`` elsewhere). Processes that ended in between are not counted: sample around a
+    phase whose processes live through it (gunicorn's workers, their database sessions)."""
+    proc = "/proc"
+    if not os.path.isdir(proc):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"{proc}/{pid}/comm") as f:
+                name = f.read().strip()
+            with open(f"{proc}/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if match(int(pid), name):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def dumps(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, sort_keys=False)
 

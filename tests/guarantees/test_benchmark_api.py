@@ -32,6 +32,9 @@ def test_benchmark_api():
     assert result["overdraws"] == 0
     assert result["ledger_problems"] == 0
     assert result["transits_recorded"]["match"]  # every 201 is a transit in the database
+    # Where the CPU went, per declaration: gunicorn always; PostgreSQL on this machine (as in make test)
+    cpu = result["cpu_ms_per_declaration"]
+    assert cpu["application"] > 0 and cpu["database"] > 0, cpu
 
 
 def test_benchmark_api_refuses_sqlite(tmp_path):
