@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from functools import cache
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 
@@ -88,22 +88,23 @@ def hot_cursor():
     prepared (unless ``DB_PREPARED_STATEMENTS`` is off); elsewhere it is ``connection.cursor()``. Either way
     it is wrapped as Django wraps its own (errors turned into ``django.db`` errors, queries logged in DEBUG and
     in tests), and it joins the connection's current transaction."""
-    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
-        with connection.cursor() as cursor:
+    conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: every attribute of the proxy is a lookup
+    if conn.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        with conn.cursor() as cursor:
             yield cursor
         return
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    raw = conn.connection
     if raw.prepare_threshold is None:
         # Django turns preparing off (None), which makes psycopg ignore prepare=True too. A threshold no
         # statement reaches prepares only what asks to be: these statements (Django's cursors never ask).
         raw.prepare_threshold = _NEVER
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
+    conn.validate_thread_sharing()
+    with conn.wrap_database_errors:
         raw_cursor = _PREPARING_CURSOR(raw)
-    wrapper = _LoggedCursor if connection.queries_logged else CursorWrapper
-    with wrapper(raw_cursor, connection) as cursor:
+    wrapper = _LoggedCursor if conn.queries_logged else CursorWrapper
+    with wrapper(raw_cursor, conn) as cursor:
         yield cursor
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -284,8 +284,8 @@ def _transit_write_postgresql(transit: Transit, stops) -> list[int]:
     """What :func:`_transit_write_orm` does, in one statement (three ORM queries otherwise, on the API's busiest
     request). The columns and their values come from the model (``pre_save`` and ``get_db_prep_save``, as the
     ORM's own INSERT), so the two paths write the same rows; the tables' constraints apply alike."""
-    params = [field.get_db_prep_save(field.pre_save(transit, add=True), connection)
-              for field in _transit_insert_fields()]
+    conn = connections[DEFAULT_DB_ALIAS]
+    params = [field.get_db_prep_save(field.pre_save(transit, add=True), conn) for field in _transit_insert_fields()]
     for stop in stops:
         params.extend(stop)
     params += [EventStatus.RECEIVED.value, transit.declaration_ref, EventStatus.WAITING.value]
@@ -294,7 +294,7 @@ def _transit_write_postgresql(transit: Transit, stops) -> list[int]:
         transit_id, waiting = cursor.fetchone()
     transit.pk = transit_id
     transit._state.adding = False
-    transit._state.db = connection.alias
+    transit._state.db = conn.alias
     return list(waiting or [])
 
 
