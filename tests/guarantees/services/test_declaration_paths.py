@@ -14,12 +14,14 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.api_keys import api_key_authenticate, api_key_create
 from accounts.models import ApiKey
+from guarantees.errors import Conflict, InvalidDeclaration
 from guarantees.models import EventStatus, Guarantee, Transit, TransitEvent, TransitStop
 from guarantees.reference_import import reference_import
 from guarantees.services import transits
 from guarantees.services.access_codes import access_code_check, access_code_issue
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import transit_declare, transit_event_receive
+from guarantees.sql import insert
 from tests.builders import active_guarantee, scene
 from tests.factories import CustomsFactory, country
 
@@ -178,3 +180,62 @@ def test_hot_statements_are_prepared_unless_turned_off(world, settings, prepared
         assert len(hot) >= 3, statements  # the context, the hold's two statements, the transit's write
     else:
         assert hot == [], statements
+
+
+# --- Events: one query to check, one INSERT to store ---------------------------------------------------------
+
+def _event(ref: str, message_id: str, kind: str = "border_entry", office: str = "BFCINK") -> dict:
+    return {"message_id": message_id, "declaration_ref": ref, "type": kind, "office": office,
+            "occurred_at": (NOW + datetime.timedelta(days=1)).isoformat()}
+
+
+def test_the_hand_written_insert_writes_what_the_orm_writes(world):
+    s, togo = world
+    g = active_guarantee(s, amount=100_000_000)
+    transit, _created = transit_declare(sender=togo, guarantee=g, data=declaration("T-INS"))
+    common = {"sender": s.customs, "declaration_ref": "T-INS", "transit": transit, "type": "border_entry",
+              "office_id": transit.office_of_destination_id, "occurred_at": NOW, "payload": {"a": [1, "é"]},
+              "content_hash": "x" * 64}
+    fast = insert(TransitEvent(message_id="FAST", **common))
+    orm = TransitEvent(message_id="ORM", **common)
+    orm.save(force_insert=True)
+    assert not fast._state.adding and fast.pk is not None
+    stored_fast, stored_orm = (columns(TransitEvent.objects.get(pk=e.pk)) for e in (fast, orm))
+    assert columns(fast) == stored_fast  # the instance is the row
+    for row in (stored_fast, stored_orm):
+        row.pop("id"), row.pop("message_id"), row.pop("received_at")
+    assert stored_fast == stored_orm
+
+
+def test_an_event_replayed_or_conflicting_reads_one_query(world):
+    s, togo = world
+    g = active_guarantee(s, amount=100_000_000)
+    transit_declare(sender=togo, guarantee=g, data=declaration("T-EV"))
+    event, created = transit_event_receive(sender=s.customs, data=_event("T-EV", "M-1"))
+    assert created and event.transit.declaration_ref == "T-EV" and event.status == EventStatus.RECEIVED
+    again, created = transit_event_receive(sender=s.customs, data=_event("T-EV", "M-1"))
+    assert not created and again.pk == event.pk
+    with pytest.raises(Conflict):
+        transit_event_receive(sender=s.customs, data=_event("T-EV", "M-1", office="BFOUAG"))
+    with pytest.raises(InvalidDeclaration) as refused:
+        transit_event_receive(sender=s.customs, data=_event("T-EV", "M-2", office="NOWHERE"))
+    assert set(refused.value.extra["errors"]) == {"office"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_for_a_known_transit_outside_a_transaction_commits_by_itself(world, monkeypatch):
+    s, togo = world
+    g = active_guarantee(s, amount=100_000_000)
+    transit_declare(sender=togo, guarantee=g, data=declaration("T-AUTO"))
+    queued = []
+    monkeypatch.setattr(transits, "_queue_apply", queued.extend)
+    assert not connection.in_atomic_block
+    event, created = transit_event_receive(sender=s.customs, data=_event("T-AUTO", "M-AUTO"))
+    assert created and queued == [event.pk]
+    assert TransitEvent.objects.get(pk=event.pk).status == EventStatus.RECEIVED
+    # The same message again, and a concurrent duplicate lost on the unique key: a replay, nothing stored twice.
+    assert transit_event_receive(sender=s.customs, data=_event("T-AUTO", "M-AUTO")) == (event, False)
+    monkeypatch.setattr(transits, "_event_context", lambda **kw: transits._EventContext(
+        office=(event.office_id, "BF"), existing=None, transit=(event.transit_id, True)))
+    assert transit_event_receive(sender=s.customs, data=_event("T-AUTO", "M-AUTO")) == (event, False)
+    assert TransitEvent.objects.filter(message_id="M-AUTO").count() == 1
