@@ -11,8 +11,15 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from guarantees.api.serializers import DECLARATION_REF_RE, MAX_AMOUNT, AwareDateTimeField, ErrorOut, \
-    StrictIntegerField, ValidationErrorOut
+from guarantees.api.serializers import (
+    DECLARATION_REF_RE,
+    MAX_AMOUNT,
+    AwareDateTimeField,
+    ErrorOut,
+    Serializer,
+    StrictIntegerField,
+    ValidationErrorOut,
+)
 from guarantees.api.views import _actor
 from guarantees.models import DifferenceKind
 from guarantees.services.reconciliation import MAX_TRANSITS, reconciliation_receive, reconciliations_visible_to
@@ -20,14 +27,14 @@ from guarantees.services.reconciliation import MAX_TRANSITS, reconciliation_rece
 # --- Bodies ------------------------------------------------------------------------------------------------
 
 
-class ReconciliationTransitIn(serializers.Serializer):
+class ReconciliationTransitIn(Serializer):
     declaration_ref = serializers.RegexField(DECLARATION_REF_RE, max_length=64)
     amount = StrictIntegerField(min_value=0, max_value=MAX_AMOUNT, required=False, allow_null=True,
                                 help_text="What the customs system holds for the transit, in whole francs CFA; "
                                           "omitted or null: not compared.")
 
 
-class ReconciliationIn(serializers.Serializer):
+class ReconciliationIn(Serializer):
     as_of = AwareDateTimeField(required=False, help_text="When the list was taken (default: now). Transits "
                                                          "declared after it are not expected in it.")
     transits = ReconciliationTransitIn(many=True, max_length=MAX_TRANSITS, allow_empty=True)
@@ -36,12 +43,12 @@ class ReconciliationIn(serializers.Serializer):
 _STATUS_HELP = "received (being compared), done or failed."
 
 
-class ReconciliationAcceptedOut(serializers.Serializer):
+class ReconciliationAcceptedOut(Serializer):
     reconciliation = serializers.IntegerField()
     status = serializers.CharField(help_text=_STATUS_HELP)
 
 
-class ReconciliationDifferenceOut(serializers.Serializer):
+class ReconciliationDifferenceOut(Serializer):
     kind = serializers.ChoiceField(choices=DifferenceKind.choices)
     declaration_ref = serializers.CharField()
     status_here = serializers.CharField(allow_blank=True)
@@ -49,7 +56,7 @@ class ReconciliationDifferenceOut(serializers.Serializer):
     amount_there = serializers.IntegerField(allow_null=True)
 
 
-class ReconciliationOut(serializers.Serializer):
+class ReconciliationOut(Serializer):
     id = serializers.IntegerField()
     country = serializers.CharField()
     as_of = serializers.DateTimeField()
