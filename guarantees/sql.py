@@ -26,11 +26,13 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 
 
+@cache
 def select_columns(model: type[Model], alias: str) -> str:
     """``alias."col1", alias."col2", ...`` for every concrete field of ``model``, in field order."""
     return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
 
 
+@cache
 def width(model: type[Model]) -> int:
     """How many columns :func:`select_columns` selects for ``model``."""
     return len(model._meta.concrete_fields)
