@@ -79,7 +79,12 @@ class Transit(models.Model):
         verbose_name = _("transit")
         verbose_name_plural = _("transits")
         ordering = ["-declared_at"]
-        indexes = [models.Index(fields=["guarantee", "status"]), models.Index(fields=["status", "deadline"])]
+        indexes = [
+            models.Index(fields=["guarantee", "status"]),
+            models.Index(fields=["status", "deadline"]),
+            # Lists are newest first: a page of a large list reads the first rows of this index.
+            models.Index(fields=["-declared_at", "-id"], name="transit_newest_first"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_held__gt=0), name="transit_amount_positive"),
             models.CheckConstraint(condition=Q(deadline__gt=models.F("declared_at")), name="transit_deadline_after"),
