@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ApiKey, Organisation
 from accounts.roles import OrganisationKind
 from guarantees.errors import NotAllowed
+from guarantees.models import Country
+from guarantees.sql import attach, hot_cursor, instance, select_columns, width
 
 KEY_PREFIX = "cu"
 PREFIX_LENGTH = 8
@@ -58,9 +60,6 @@ def api_key_create(*, organisation: Organisation, name: str, by=None) -> tuple[A
 def _key_by_prefix(prefix: str) -> ApiKey | None:
     """The key with this prefix and its organisation and country, in one hand-written SELECT (this runs on every
     API request; through the ORM the same lookup costs ten times the CPU, see ``guarantees/sql.py``)."""
-    from guarantees.models import Country
-    from guarantees.sql import attach, hot_cursor, instance, select_columns, width
-
     sql = (
         f"SELECT {select_columns(ApiKey, 'k')}, {select_columns(Organisation, 'o')}, {select_columns(Country, 'c')} "
         f"FROM {ApiKey._meta.db_table} k "

@@ -19,6 +19,7 @@ from guarantees.counters import counter_incr, counters_get
 from guarantees.errors import InvalidTransition, TooManyAttempts
 from guarantees.grn import grn_normalise
 from guarantees.models import AccessCode, Guarantee, GuaranteeAction
+from guarantees.sql import hot_cursor, instance, select_columns, width
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
@@ -59,13 +60,17 @@ def access_code_matches(*, guarantee: Guarantee, code: str) -> bool:
     matched = _matching_code(guarantee, live.values_list("pk", "code_hash", "last_used_at"), code)
     if matched is None:
         return False
-    pk, last_used_at = matched
+    _note_use(*matched)
+    return True
+
+
+def _note_use(pk: int, last_used_at) -> None:
+    """Record that the code was used, unless that was already recorded within the last minute."""
     now = timezone.now()
     if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
         AccessCode.objects.filter(pk=pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
-    return True
 
 
 def access_code_revoke(*, access_code: AccessCode, by) -> AccessCode:
@@ -94,8 +99,6 @@ def _failure_keys(*, grn: str, caller: str) -> list[str]:
 def _guarantee_and_live_codes(grn: str) -> tuple[Guarantee | None, list[tuple[int, str, object]]]:
     """The guarantee with this GRN and its live codes ``(id, code_hash, last_used_at)``, in one hand-written
     SELECT: this runs on every check and every declaration (see ``guarantees/sql.py`` for why not the ORM)."""
-    from guarantees.sql import hot_cursor, instance, select_columns, width
-
     sql = (
         f"SELECT {select_columns(Guarantee, 'g')}, a.id, a.code_hash, a.last_used_at "
         f"FROM {Guarantee._meta.db_table} g LEFT JOIN {AccessCode._meta.db_table} a "
@@ -128,12 +131,7 @@ def access_code_check(*, grn: str, code: str, caller: str = "") -> Guarantee | N
     guarantee, codes = _guarantee_and_live_codes(normalised) if normalised else (None, [])
     matched = _matching_code(guarantee, codes, code) if guarantee is not None else None
     if matched is not None:
-        pk, last_used_at = matched
-        now = timezone.now()
-        if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
-            AccessCode.objects.filter(pk=pk).filter(
-                Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-            ).update(last_used_at=now)
+        _note_use(*matched)
         return guarantee
     for key in keys:
         counter_incr(key, timeout=settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)

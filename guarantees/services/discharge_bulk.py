@@ -49,6 +49,7 @@ from guarantees.models import (
     TransitStatus,
     TransitStop,
 )
+from guarantees.services.enquiries import enquiries_close_on_discharge
 from guarantees.services.ledger import entry_hash
 from guarantees.services.transits import _file_lines, content_hash, transit_event_receive
 
@@ -454,8 +455,6 @@ def _apply_events(events: list, *, stored: bool) -> None:
     ended = [pk for pk in sorted(changed_transits)
              if transits[pk].status in (TransitStatus.DISCHARGED, TransitStatus.CANCELLED)]
     if ended:
-        from guarantees.services.enquiries import enquiries_close_on_discharge
-
         enquiries_close_on_discharge(transit_ids=ended)
     if entries:
         _copy_rows(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, entries)

@@ -43,6 +43,7 @@ from guarantees.models import (
     TransitStop,
 )
 from guarantees.services.amount_at_stake import AmountAtStakeError, amount_at_stake_compute
+from guarantees.services.enquiries import enquiries_close_on_discharge
 from guarantees.services.holds import hold_release, hold_reserve
 from guarantees.sql import hot_cursor, insert
 
@@ -485,8 +486,6 @@ def _apply(transit: Transit, event: TransitEvent) -> None:
             transit.discharged_at = event.occurred_at
     transit.save()
     if transit.status != before and transit.status in (TransitStatus.DISCHARGED, TransitStatus.CANCELLED):
-        from guarantees.services.enquiries import enquiries_close_on_discharge
-
         enquiries_close_on_discharge(transit_ids=[transit.pk])
 
 
