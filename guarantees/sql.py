@@ -68,28 +68,41 @@ def instance(model: type[Model], row, start: int = 0, *, using: str = "default")
 
 
 @cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[tuple, str]:
-    fields = tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+def insert_sql(model: type[Model]) -> str:
+    """``INSERT INTO <table> (<every column but the automatic key>) VALUES (%s, ...)`` for ``model``, the values
+    to come from :func:`insert_params`."""
+    fields = _insert_fields(model)
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    values = ", ".join(["%s"] * len(fields))
-    pk = model._meta.pk.column
-    return fields, f'INSERT INTO {model._meta.db_table} ({columns}) VALUES ({values}) RETURNING "{pk}"'
+    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+
+
+@cache
+def _insert_fields(model: type[Model]) -> tuple:
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+
+
+def insert_params(obj: Model) -> list:
+    """The values of :func:`insert_sql` for the new instance ``obj``, as the ORM's INSERT computes them
+    (``pre_save``, which fills ``auto_now_add``, then ``get_db_prep_save``)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return [field.get_db_prep_save(field.pre_save(obj, add=True), conn) for field in _insert_fields(type(obj))]
+
+
+def mark_inserted(obj: Model, pk) -> Model:
+    """Make ``obj`` what ``save()`` leaves behind once its row is inserted under ``pk``."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+    return obj
 
 
 def insert(obj: Model) -> Model:
     """Insert the new instance ``obj`` with an automatic primary key, as ``obj.save(force_insert=True)`` would
-    (every column, each value through ``pre_save`` and ``get_db_prep_save`` as the ORM's INSERT does, signals
-    aside), in one hand-written statement on :func:`hot_cursor`; sets its primary key. Constraint violations
-    raise ``django.db.IntegrityError`` as usual."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    fields, sql = _insert_sql(type(obj), conn.vendor)
-    params = [field.get_db_prep_save(field.pre_save(obj, add=True), conn) for field in fields]
+    (every column, the ORM's values, signals aside), in one statement on :func:`hot_cursor`; sets its primary
+    key. Constraint violations raise ``django.db.IntegrityError`` as usual."""
     with hot_cursor() as cursor:
-        cursor.execute(sql, params)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = conn.alias
-    return obj
+        cursor.execute(f'{insert_sql(type(obj))} RETURNING "{obj._meta.pk.column}"', insert_params(obj))
+        return mark_inserted(obj, cursor.fetchone()[0])
 
 
 def attach(obj: Model, field_name: str, related: Model | None) -> None:
@@ -145,6 +158,7 @@ class _LoggedCursor(CursorDebugWrapper):
     def execute(self, sql, params=None):
         with self.debug_sql(sql, params, use_last_executed_query=False):
             return super(CursorDebugWrapper, self).execute(sql, params)
+
 
 try:
     _PREPARING_CURSOR = _preparing_cursor_class()

@@ -51,7 +51,7 @@ from guarantees.models import (
 )
 from guarantees.services.enquiries import enquiries_close_on_discharge
 from guarantees.services.ledger import entry_hash
-from guarantees.services.transits import _file_lines, content_hash, transit_event_receive
+from guarantees.services.transits import _file_lines, _file_unreadable, content_hash, transit_event_receive
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,7 @@ def discharge_file_process_bulk(*, job_id: int, chunk: int = CHUNK) -> Discharge
         try:
             lines = _file_lines(job)
         except (ValueError, UnicodeDecodeError) as exc:
-            job.status = JobStatus.FAILED
-            job.errors = [{"line": 0, "code": "parse_error", "detail": str(exc)}]
-            job.finished_at = timezone.now()
-            job.save()
-            return job
+            return _file_unreadable(job, exc)
         if job.status != JobStatus.RUNNING:
             job.status = JobStatus.RUNNING
             job.started_at = job.started_at or timezone.now()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -45,7 +45,7 @@ from guarantees.models import (
 from guarantees.services.amount_at_stake import AmountAtStakeError, amount_at_stake_compute
 from guarantees.services.enquiries import enquiries_close_on_discharge
 from guarantees.services.holds import hold_release, hold_reserve
-from guarantees.sql import hot_cursor, insert
+from guarantees.sql import hot_cursor, insert, insert_params, insert_sql, mark_inserted
 
 # How far along its way a transit is; an event never moves a transit backwards (events may come shuffled).
 _PROGRESS = {
@@ -261,17 +261,10 @@ def _transit_write_orm(transit: Transit, stops) -> list[int]:
 
 
 @cache
-def _transit_insert_fields() -> tuple:
-    return tuple(field for field in Transit._meta.concrete_fields if not field.primary_key)
-
-
-@cache
 def _transit_write_sql(stop_count: int) -> str:
-    columns = ", ".join(f'"{field.column}"' for field in _transit_insert_fields())
-    values = ", ".join(["%s"] * len(_transit_insert_fields()))
     stops = ", ".join(["(%s::smallint, %s::bigint, %s, %s)"] * stop_count)
     return (
-        f"WITH t AS (INSERT INTO {Transit._meta.db_table} ({columns}) VALUES ({values}) RETURNING id), "
+        f"WITH t AS ({insert_sql(Transit)} RETURNING id), "
         f"s AS (INSERT INTO {TransitStop._meta.db_table} (transit_id, position, office_id, country_id, role) "
         f"SELECT t.id, s.position, s.office_id, s.country_id, s.role FROM t, (VALUES {stops}) "
         "AS s(position, office_id, country_id, role)), "
@@ -283,19 +276,16 @@ def _transit_write_sql(stop_count: int) -> str:
 
 def _transit_write_postgresql(transit: Transit, stops) -> list[int]:
     """What :func:`_transit_write_orm` does, in one statement (three ORM queries otherwise, on the API's busiest
-    request). The columns and their values come from the model (``pre_save`` and ``get_db_prep_save``, as the
-    ORM's own INSERT), so the two paths write the same rows; the tables' constraints apply alike."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    params = [field.get_db_prep_save(field.pre_save(transit, add=True), conn) for field in _transit_insert_fields()]
+    request). The transit's columns and values are the ORM's (``guarantees.sql.insert_sql`` and
+    ``insert_params``), so the two paths write the same rows; the tables' constraints apply alike."""
+    params = insert_params(transit)
     for stop in stops:
         params.extend(stop)
     params += [EventStatus.RECEIVED.value, transit.declaration_ref, EventStatus.WAITING.value]
     with hot_cursor() as cursor:
         cursor.execute(_transit_write_sql(len(stops)), params)
         transit_id, waiting = cursor.fetchone()
-    transit.pk = transit_id
-    transit._state.adding = False
-    transit._state.db = conn.alias
+    mark_inserted(transit, transit_id)
     return list(waiting or [])
 
 
@@ -535,6 +525,15 @@ def _file_lines(job: DischargeFile) -> list[dict]:
     return rows
 
 
+def _file_unreadable(job: DischargeFile, exc: Exception) -> DischargeFile:
+    """The file cannot be read at all (not CSV or JSON as expected): the job fails, saying why."""
+    job.status = JobStatus.FAILED
+    job.errors = [{"line": 0, "code": "parse_error", "detail": str(exc)}]
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
 def discharge_file_process(*, job_id: int) -> DischargeFile | None:
     """Receive every line of the file as an event, recording per-line errors; resumable and idempotent
     (lines already received count as duplicates)."""
@@ -548,11 +547,7 @@ def discharge_file_process(*, job_id: int) -> DischargeFile | None:
     try:
         lines = _file_lines(job)
     except (ValueError, UnicodeDecodeError) as exc:
-        job.status = JobStatus.FAILED
-        job.errors = [{"line": 0, "code": "parse_error", "detail": str(exc)}]
-        job.finished_at = timezone.now()
-        job.save()
-        return job
+        return _file_unreadable(job, exc)
     job.total = len(lines)
     job.save(update_fields=["status", "started_at", "total", "done", "duplicates", "failed", "errors"])
     for number, line in enumerate(lines, start=1):
