@@ -42,3 +42,8 @@ CELERY_BEAT_SCHEDULE["flag-overdue-claims"] = {
     "task": "guarantees.tasks.flag_overdue_claims",
     "schedule": 60 * 60,
 }
+
+# How many reverse proxies in front of the application append to X-Forwarded-For (deploy/: nginx, so 1). The
+# client's address (accounts.network.client_ip) is the rightmost one no trusted proxy wrote; sign-in
+# throttling, the API's limits and the verify page all read it there. 0: the header is ignored.
+REGISTRY_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

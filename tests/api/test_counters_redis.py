@@ -22,11 +22,12 @@ REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _url() -> str:
-    """A database of the machine's Redis for these tests (12, or 12 + n under xdist), never the broker's."""
+    """A database of the machine's Redis for these tests (``TEST_REDIS_DB_BASE`` + 7, default 12, + n under
+    xdist), never the broker's."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     n = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     base = REDIS.rsplit("/", 1)[0] if REDIS.count("/") >= 3 else REDIS
-    return f"{base}/{12 + n % 4}"
+    return f"{base}/{(int(os.environ.get('TEST_REDIS_DB_BASE', '5')) + 7 + n) % 16}"
 
 
 @pytest.fixture

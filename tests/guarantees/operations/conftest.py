@@ -110,10 +110,11 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05, message: st
 # --- Real Redis, real worker -----------------------------------------------------------------------------
 
 def _redis_db() -> int:
-    """A dedicated database of the machine's Redis (5, or 5 + n under xdist), flushed around each test."""
+    """A dedicated database of the machine's Redis (``TEST_REDIS_DB_BASE``, default 5, + n under xdist), flushed
+    around each test. Two suites run side by side on one machine set different bases."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     n = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return 5 + n % 10
+    return (int(os.environ.get("TEST_REDIS_DB_BASE", "5")) + n) % 16
 
 
 @pytest.fixture
