@@ -21,7 +21,7 @@ def send_guarantee_notification(self, *, event, guarantee_id, organisation_id, p
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=10)
 def apply_transit_event(event_id: int):
-    from guarantees.services.transits import transit_event_apply
+    from guarantees.services.events import transit_event_apply
 
     event = transit_event_apply(event_id=event_id)
     return event.status if event is not None else None
@@ -153,3 +153,13 @@ def reconcile_pending():
     from guarantees.services.reconciliation import reconcile_pending as compare_waiting
 
     return compare_waiting()
+
+
+@shared_task(acks_late=True)
+def ledger_checkpoint():
+    """Sign the chain heads of every guarantee (beat, hourly). A chain that no longer extends the last checkpoint
+    is not signed over: the task fails, which records the failure and tells the secretariat."""
+    from guarantees.services.checkpoints import ledger_checkpoint_create
+
+    checkpoint = ledger_checkpoint_create()
+    return checkpoint.pk if checkpoint is not None else None

@@ -1,6 +1,41 @@
 import pytest
 
+from guarantees.certificates.devcert import devcert_create
+
+PASSPHRASE = "test-only-passphrase"
+
 
 @pytest.fixture(autouse=True)
 def _french_by_default(settings):
     settings.LANGUAGE_CODE = "fr"
+
+
+@pytest.fixture(scope="session")
+def certificate_keys(tmp_path_factory):
+    """A registry signing key and its root, made once per session in a temporary directory."""
+    directory = tmp_path_factory.mktemp("certificate-keys")
+    return devcert_create(
+        pkcs12_path=directory / "registry-test.p12", root_path=directory / "registry-test-root.pem",
+        passphrase=PASSPHRASE,
+    )
+
+
+@pytest.fixture
+def registry_signing_key(settings, certificate_keys):
+    """The settings pointed at the session's signing key and root (attestations, checkpoints). No timestamp
+    authority (no network)."""
+    settings.CERTIFICATE_PKCS12_PATH = str(certificate_keys.pkcs12_path)
+    settings.CERTIFICATE_PKCS12_PASSPHRASE = PASSPHRASE
+    settings.CERTIFICATE_TRUST_ROOTS_PATH = str(certificate_keys.root_path)
+    settings.CERTIFICATE_TSA_URL = None
+    return certificate_keys
+
+
+@pytest.fixture(autouse=True)
+def _event_rules_read_afresh():
+    """The rules of transit events are cached per process; a test's rolled-back change must not outlive it."""
+    from guarantees.services.events import event_rules_changed
+
+    event_rules_changed()
+    yield
+    event_rules_changed()

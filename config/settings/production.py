@@ -8,6 +8,14 @@ DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", required=True)
 DATABASE_URL = env_str("DATABASE_URL", required=True)
 REDIS_URL = env_str("REDIS_URL", required=True)
+# The ledger's MAC key lives outside the database; a derived development key would let a database writer
+# who reads the code and the settings reseal a rewritten chain.
+LEDGER_MAC_KEY = env_str("LEDGER_MAC_KEY", required=True)
+if len(LEDGER_MAC_KEY) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LEDGER_MAC_KEY must be at least 32 characters.")
+LEDGER_MAC_KEY_ID = env_str("LEDGER_MAC_KEY_ID", "k1")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -47,3 +47,24 @@ CELERY_BEAT_SCHEDULE["flag-overdue-claims"] = {
 # client's address (accounts.network.client_ip) is the rightmost one no trusted proxy wrote; sign-in
 # throttling, the API's limits and the verify page all read it there. 0: the header is ignored.
 REGISTRY_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# --- The ledger ---------------------------------------------------------------------------------------------
+# Entries are chained with HMAC-SHA256 under a key kept outside the database (guarantees/services/ledger.py).
+# LEDGER_MAC_KEY: at least 32 characters, required in production; LEDGER_MAC_KEY_ID names it in each entry, so
+# that after a rotation the entries sealed with an old key still verify: list the old ones in
+# LEDGER_MAC_OLD_KEYS as "id:key,id:key". Without a key (make run, tests) one is derived from SECRET_KEY.
+LEDGER_MAC_KEY = env_str("LEDGER_MAC_KEY")
+LEDGER_MAC_KEY_ID = env_str("LEDGER_MAC_KEY_ID", "k1" if LEDGER_MAC_KEY else "dev")
+LEDGER_MAC_OLD_KEYS = env_list("LEDGER_MAC_OLD_KEYS")
+# The chain heads of every guarantee are sealed into a checkpoint signed with the registry's signing key this
+# often (Celery beat), so that a consistent rewrite by someone holding the MAC key is still caught.
+LEDGER_CHECKPOINT_EVERY_SECONDS = env_int("LEDGER_CHECKPOINT_EVERY_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
+    "task": "guarantees.tasks.ledger_checkpoint",
+    "schedule": LEDGER_CHECKPOINT_EVERY_SECONDS,
+    "options": {"expires": max(LEDGER_CHECKPOINT_EVERY_SECONDS, 60)},
+}
+
+# Transit events: how far a customs system's clock may be ahead of ours, or an event dated before its declaration,
+# before the event is refused (guarantees/services/events.py).
+REGISTRY_EVENT_CLOCK_SKEW_SECONDS = env_int("REGISTRY_EVENT_CLOCK_SKEW_SECONDS", 300)

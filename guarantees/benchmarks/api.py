@@ -152,9 +152,9 @@ class SqlClient(Client):
         import psycopg
         from psycopg.types.json import Jsonb
 
-        from guarantees.services.ledger import _HOLD_LOCK_SQL, _HOLD_WRITE_SQL, entry_hash
+        from guarantees.services.ledger import _HOLD_LOCK_SQL, _HOLD_WRITE_SQL, ledger_entry
 
-        self.lock_sql, self.write_sql, self.entry_hash, self.jsonb = _HOLD_LOCK_SQL, _HOLD_WRITE_SQL, entry_hash, Jsonb
+        self.lock_sql, self.write_sql, self.ledger_entry, self.jsonb = _HOLD_LOCK_SQL, _HOLD_WRITE_SQL, ledger_entry, Jsonb
         self.conn = psycopg.connect(**params["psycopg"])  # not autocommit: the first statement opens BEGIN
         self.rng = random.Random(f"{params['run']}-{params['phase']}-{index}")
         self.targets = params["targets"]
@@ -178,14 +178,12 @@ class SqlClient(Client):
                     raise RuntimeError(f"guarantee {guarantee_id} cannot take the hold {ref}")
                 if total - held - claimed - paid < amount:
                     raise RuntimeError(f"guarantee {guarantee_id} has no room left")
-                digest = self.entry_hash(
-                    prev_hash=prev_hash, guarantee_id=guarantee_id, seq=seq + 1, kind="hold", d_amount=0,
-                    d_held=amount, d_claimed=0, d_paid=0, hold_id=hold_id, reference=ref, created_at=now,
-                )
+                entry = self.ledger_entry(guarantee_id=guarantee_id, seq=seq + 1, prev_hash=prev_hash, kind="hold",
+                                          d_held=amount, hold_id=hold_id, reference=ref, created_at=now)
                 cur.execute(self.write_sql, {
                     "hold_id": hold_id, "guarantee_id": guarantee_id, "reference": ref, "amount": amount,
                     "held": "held", "kind": "hold", "by_id": None, "now": now, "seq": seq + 1, "prev_seq": seq,
-                    "prev_hash": prev_hash, "hash": digest,
+                    "prev_hash": prev_hash, "hash": entry.hash, "key_id": entry.key_id,
                 })
                 if cur.rowcount != 1:
                     raise RuntimeError(f"guarantee {guarantee_id} changed under its row lock")

@@ -105,8 +105,8 @@ class SqlClient(Client):
     )
     INSERT_ENTRY = (
         "INSERT INTO guarantees_ledgerentry (guarantee_id, seq, kind, d_amount, d_held, d_claimed, d_paid, "
-        "hold_id, reference, created_by_id, created_at, prev_hash, hash) "
-        "VALUES (%s, %s, 'hold', 0, %s, 0, 0, %s, %s, NULL, %s, %s, %s)"
+        "hold_id, reference, created_by_id, created_at, prev_hash, hash, key_id) "
+        "VALUES (%s, %s, 'hold', 0, %s, 0, 0, %s, %s, NULL, %s, %s, %s, %s)"
     )
     UPDATE = (
         "UPDATE guarantees_guarantee SET held = held + %s, ledger_seq = %s, ledger_hash = %s, updated_at = now() "
@@ -117,9 +117,9 @@ class SqlClient(Client):
         super().__init__(index, params)
         import psycopg
 
-        from guarantees.services.ledger import entry_hash
+        from guarantees.services.ledger import ledger_entry
 
-        self.entry_hash = entry_hash
+        self.ledger_entry = ledger_entry
         self.conn = psycopg.connect(**params["psycopg"])  # not autocommit: the first statement opens BEGIN
         self.rng = random.Random(f"{params['run']}-{params['phase']}-{index}")
         self.targets = params["targets"]
@@ -149,12 +149,11 @@ class SqlClient(Client):
                 cur.execute(self.INSERT_HOLD, (guarantee_id, reference, amount, amount, now))
                 hold_id = cur.fetchone()[0]
                 seq += 1
-                digest = self.entry_hash(
-                    prev_hash=prev_hash, guarantee_id=guarantee_id, seq=seq, kind="hold", d_amount=0,
-                    d_held=amount, d_claimed=0, d_paid=0, hold_id=hold_id, reference=reference, created_at=now,
-                )
-                cur.execute(self.INSERT_ENTRY, (guarantee_id, seq, amount, hold_id, reference, now, prev_hash, digest))
-                cur.execute(self.UPDATE, (amount, seq, digest, guarantee_id))
+                entry = self.ledger_entry(guarantee_id=guarantee_id, seq=seq, prev_hash=prev_hash, kind="hold",
+                                          d_held=amount, hold_id=hold_id, reference=reference, created_at=now)
+                cur.execute(self.INSERT_ENTRY, (guarantee_id, seq, amount, hold_id, reference, now, prev_hash,
+                                                entry.hash, entry.key_id))
+                cur.execute(self.UPDATE, (amount, seq, entry.hash, guarantee_id))
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -176,7 +175,7 @@ def create_guarantees(run: str, count: int, *, room: int = ROOM) -> list[int]:
     from accounts.models import Organisation, User
     from accounts.roles import OrganisationKind
     from guarantees.models import Bank, Country, EntryKind, Guarantee, GuaranteeStatus, LedgerEntry
-    from guarantees.services.ledger import entry_hash
+    from guarantees.services.ledger import ledger_entry
 
     country, _ = Country.objects.get_or_create(
         code="BF", defaults={"name_fr": "Burkina Faso", "name_en": "Burkina Faso", "timezone": "Africa/Ouagadougou"}
@@ -213,15 +212,10 @@ def create_guarantees(run: str, count: int, *, room: int = ROOM) -> list[int]:
         at = timezone.now()
         entries = []
         for g in guarantees:
-            g.ledger_seq = 1
-            g.ledger_hash = entry_hash(
-                prev_hash="", guarantee_id=g.pk, seq=1, kind=EntryKind.OPENING, d_amount=room, d_held=0,
-                d_claimed=0, d_paid=0, hold_id=None, reference=g.grn, created_at=at,
-            )
-            entries.append(
-                LedgerEntry(guarantee=g, seq=1, kind=EntryKind.OPENING, d_amount=room, reference=g.grn,
-                            created_by=user, created_at=at, prev_hash="", hash=g.ledger_hash)
-            )
+            entry = ledger_entry(guarantee_id=g.pk, seq=1, prev_hash="", kind=EntryKind.OPENING, d_amount=room,
+                                 reference=g.grn, by_id=user.pk, created_at=at)
+            g.ledger_seq, g.ledger_hash = 1, entry.hash
+            entries.append(entry.model())
         LedgerEntry.objects.bulk_create(entries, batch_size=1000)
         Guarantee.objects.bulk_update(guarantees, ["ledger_seq", "ledger_hash"], batch_size=500)
     return [g.pk for g in guarantees]

@@ -262,7 +262,7 @@ def create_open_transits(*, run: str, guarantee_ids: list[int], count: int, amou
         Transit,
         TransitStop,
     )
-    from guarantees.services.ledger import entry_hash
+    from guarantees.services.ledger import ledger_entry
 
     places = places or world(run=run)
     departure, destination = places["offices"][DEPARTURE], places["offices"][DESTINATION]
@@ -285,14 +285,10 @@ def create_open_transits(*, run: str, guarantee_ids: list[int], count: int, amou
             for hold in holds:
                 g = guarantees[hold.guarantee_id]
                 seq = g.ledger_seq + 1
-                digest = entry_hash(
-                    prev_hash=g.ledger_hash, guarantee_id=g.pk, seq=seq, kind=EntryKind.HOLD, d_amount=0,
-                    d_held=amount, d_claimed=0, d_paid=0, hold_id=hold.pk, reference=hold.reference, created_at=now,
-                )
-                entries.append(LedgerEntry(guarantee_id=g.pk, seq=seq, kind=EntryKind.HOLD, d_held=amount,
-                                           hold_id=hold.pk, reference=hold.reference, created_at=now,
-                                           prev_hash=g.ledger_hash, hash=digest))
-                g.ledger_seq, g.ledger_hash, g.held = seq, digest, g.held + amount
+                entry = ledger_entry(guarantee_id=g.pk, seq=seq, prev_hash=g.ledger_hash, kind=EntryKind.HOLD,
+                                     d_held=amount, hold_id=hold.pk, reference=hold.reference, created_at=now)
+                entries.append(entry.model())
+                g.ledger_seq, g.ledger_hash, g.held = seq, entry.hash, g.held + amount
             LedgerEntry.objects.bulk_create(entries, batch_size=2000)
             Guarantee.objects.bulk_update(list(guarantees.values()), ["ledger_seq", "ledger_hash", "held"])
             transits = Transit.objects.bulk_create(
@@ -361,7 +357,7 @@ def _sender_main(queue, index: int, senders: int, refs: list[str], rate: float, 
     from django.utils import timezone
 
     from accounts.models import Organisation
-    from guarantees.services.transits import transit_event_receive
+    from guarantees.services.events import transit_event_receive
 
     accepted: dict[str, float] = {}
     errors: list[str] = []

@@ -41,6 +41,8 @@ class LoadedKey:
     signer: object  # pyhanko.sign.signers.SimpleSigner
     subject: str
     common_name: str
+    private_key: object = None  # cryptography's private key (RSA or EC)
+    certificate: object = None  # cryptography's x509.Certificate of the signing key
 
 
 def _pkcs12_path() -> Path:
@@ -103,7 +105,8 @@ def _load_key(path: str, mtime_ns: int, passphrase: str | None) -> LoadedKey:
     )
     subject = signer.signing_cert.subject
     return LoadedKey(signer=signer, subject=subject.human_friendly,
-                     common_name=subject.native.get("common_name") or subject.human_friendly)
+                     common_name=subject.native.get("common_name") or subject.human_friendly,
+                     private_key=private_key, certificate=cert)
 
 
 def signing_key() -> LoadedKey:
@@ -172,6 +175,76 @@ def _pdf_sign(pdf: bytes, *, reason: str, location: str, contact: str) -> bytes:
         bytes_reserved=BYTES_RESERVED_WITH_TSA if timestamper else BYTES_RESERVED,
     )
     return out.getvalue()
+
+
+# --- Detached signatures (ledger checkpoints) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DetachedSignature:
+    algorithm: str  # "rsa-pkcs1v15-sha256" or "ecdsa-sha256"
+    signature: bytes
+    certificate_pem: str
+
+
+def detached_sign(data: bytes) -> DetachedSignature:
+    """The registry key's signature over ``data`` (SHA-256), with the certificate that verifies it."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+    key = signing_key()
+    private = key.private_key
+    if isinstance(private, rsa.RSAPrivateKey):
+        algorithm, signature = "rsa-pkcs1v15-sha256", private.sign(data, PKCS1v15(), hashes.SHA256())
+    elif isinstance(private, ec.EllipticCurvePrivateKey):
+        algorithm, signature = "ecdsa-sha256", private.sign(data, ec.ECDSA(hashes.SHA256()))
+    else:
+        raise ImproperlyConfigured("The registry's signing key must be RSA or EC to sign ledger checkpoints.")
+    pem = key.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return DetachedSignature(algorithm, signature, pem)
+
+
+def detached_verify(*, data: bytes, algorithm: str, signature: bytes, certificate_pem: str) -> str:
+    """Why ``signature`` is not the registry's over ``data`` ("" when it is): the signature must check out with
+    the certificate, and the certificate must be one of the trust roots or be issued by one of them (so that a
+    database writer cannot sign a checkpoint with a key of their own and store their certificate beside it)."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return "the signer's certificate cannot be read"
+    trusted = False
+    for root in trust_roots():
+        root_cert = x509.load_der_x509_certificate(asn1_x509.Certificate.dump(root))
+        if root_cert.public_bytes(serialization.Encoding.DER) == certificate.public_bytes(serialization.Encoding.DER):
+            trusted = True
+            break
+        try:
+            certificate.verify_directly_issued_by(root_cert)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        trusted = True
+        break
+    if not trusted:
+        return "the signer's certificate is not issued by a trusted root"
+    public = certificate.public_key()
+    try:
+        if algorithm == "rsa-pkcs1v15-sha256":
+            public.verify(signature, data, PKCS1v15(), hashes.SHA256())
+        elif algorithm == "ecdsa-sha256":
+            public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            return f"unknown signature algorithm {algorithm!r}"
+    except (InvalidSignature, TypeError, ValueError, AttributeError):
+        return "the signature does not match the document"
+    return ""
 
 
 # --- Verification --------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Holds and the append-only, hash-chained ledger of every movement of money on a guarantee.
+"""Holds and the append-only, chained ledger of every movement of money on a guarantee.
 
 Each entry carries the change it makes to each balance of its guarantee (``d_amount``, ``d_held``,
 ``d_claimed``, ``d_paid``); a guarantee's balances are the sums of its entries. Entries are chained per
-guarantee: ``hash = sha256(prev_hash | fields)``, so a changed, inserted or deleted row breaks the chain and
-``manage.py verify_ledger`` names it. Entries are never edited; a correction is a reversing entry.
+guarantee and sealed: ``hash = HMAC-SHA256(key[key_id], key_id | prev_hash | fields)`` with a key kept outside
+the database, so a changed, inserted, deleted or resealed row breaks the chain and ``manage.py verify_ledger``
+names it. Entries are never edited (PostgreSQL refuses UPDATE and DELETE on them: migration 0007); a correction
+is a reversing entry. The chain heads are sealed periodically into a signed ``LedgerCheckpoint``.
 """
 
 from django.conf import settings
@@ -88,7 +90,9 @@ class LedgerEntry(models.Model):
     )
     created_at = models.DateTimeField(_("at"))
     prev_hash = models.CharField(max_length=64, blank=True)
+    # The HMAC-SHA256 seal of this entry (named ``hash`` since it chains like one), and the id of its key.
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16, default="")
 
     class Meta:
         verbose_name = _("ledger entry")
@@ -114,3 +118,33 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Ledger entries are never deleted.")
+
+
+class LedgerCheckpoint(models.Model):
+    """The chain heads of every guarantee at one moment, signed with the registry's signing key.
+
+    ``document`` is canonical JSON (``guarantees.services.checkpoints``): when, the digest of the previous
+    checkpoint (so checkpoints chain too), and each guarantee's last entry number and seal. ``signature`` is
+    the registry key's signature over those exact bytes, ``certificate`` the signer's certificate (PEM). The
+    secretariat downloads them and keeps copies elsewhere: a chain rewritten even by someone holding the MAC key
+    no longer reaches a signed head.
+    """
+
+    created_at = models.DateTimeField(_("sealed at"), db_index=True)
+    document = models.TextField(_("heads (canonical JSON)"))
+    digest = models.CharField(_("SHA-256 of the document"), max_length=64, unique=True)
+    # Unique: two checkpoints can never follow the same one (a fork), whatever runs side by side.
+    previous_digest = models.CharField(_("previous checkpoint"), max_length=64, blank=True, unique=True)
+    guarantees = models.PositiveIntegerField(_("guarantees"))
+    entries = models.BigIntegerField(_("entries"))
+    algorithm = models.CharField(_("signature algorithm"), max_length=40)
+    signature = models.TextField(_("signature (base64)"))
+    certificate = models.TextField(_("signer's certificate (PEM)"))
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.digest[:12]}"

@@ -1,19 +1,32 @@
-"""Appending to a guarantee's hash-chained ledger, and proving that the balances are the sum of the entries.
+"""Appending to a guarantee's chained ledger, and proving that the balances are the sum of the entries.
 
-``ledger_append`` is the only code that moves a guarantee's balances. It must be called inside an atomic block
-on a guarantee row locked with ``select_for_update``; it applies the deltas to the row, saves it (the database
-CHECK constraints refuse an overdraw) and appends the entry chained to the previous one.
+One idea holds it together: **every entry is built by one function**, :func:`ledger_entry`, which seals it with
+an HMAC-SHA256 over the previous entry's seal and every field of the entry, under a key kept outside the
+database (``LEDGER_MAC_KEY``). Whoever writes entries — ``ledger_append`` through the ORM, the two-statement hold
+of ``ledger_hold_postgresql``, the COPY of a discharge file — writes the row this function built, so the three
+paths cannot drift and ``ledger_verify`` cannot tell them apart. A database writer who knows the code but not the
+key cannot change, insert or reseal an entry; PostgreSQL itself refuses UPDATE and DELETE on entries (a
+trigger, migration 0007); and the chain heads are sealed into signed checkpoints
+(``guarantees.services.checkpoints``) so that even a holder of the MAC key cannot rewrite the past unseen.
+
+``ledger_append`` is the only ORM code that moves a guarantee's balances. It must be called inside an atomic
+block on a guarantee row locked with ``select_for_update``; it applies the deltas to the row, saves it (the
+database CHECK constraints refuse an overdraw) and appends the entry chained to the previous one.
 
 ``ledger_hold_postgresql`` is its twin for the one hot path, taking a hold on PostgreSQL: the same lock, the
 same entry and the same chain, written in two SQL statements instead of six ORM queries (see its docstring).
 """
 
 import datetime
+import functools
 import hashlib
+import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import NamedTuple
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -25,16 +38,90 @@ from guarantees.sql import hot_cursor
 BALANCE_FIELDS = ("amount", "held", "claimed", "paid")
 
 
-def entry_hash(*, prev_hash: str, guarantee_id: int, seq: int, kind: str, d_amount: int, d_held: int,
-               d_claimed: int, d_paid: int, hold_id: int | None, reference: str, created_at) -> str:
+# --- The MAC key ------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8)
+def _keys(current_id: str, current: str | None, old: tuple[str, ...], secret_key: str) -> dict[str, bytes]:
+    if current:
+        keys = {current_id: current.encode()}
+    else:
+        # No key configured (make run, tests): one derived from SECRET_KEY. Production refuses to start without
+        # LEDGER_MAC_KEY (config/settings/production.py), since anyone who reads the settings has this one.
+        keys = {current_id: hashlib.sha256(b"caution-unique/ledger-mac/" + secret_key.encode()).digest()}
+    for item in old:
+        key_id, sep, key = item.partition(":")
+        if not sep or not key_id or not key:
+            raise ImproperlyConfigured("LEDGER_MAC_OLD_KEYS must be a comma-separated list of id:key.")
+        keys.setdefault(key_id, key.encode())
+    return keys
+
+
+def mac_keys() -> dict[str, bytes]:
+    """Every key entries may be sealed with, by id: the current one and those retired by a rotation."""
+    return _keys(settings.LEDGER_MAC_KEY_ID, settings.LEDGER_MAC_KEY, tuple(settings.LEDGER_MAC_OLD_KEYS),
+                 settings.SECRET_KEY)
+
+
+def entry_mac(*, key: bytes, key_id: str, prev_hash: str, guarantee_id: int, seq: int, kind: str, d_amount: int,
+              d_held: int, d_claimed: int, d_paid: int, hold_id: int | None, reference: str, created_at) -> str:
+    """The seal of one entry: HMAC-SHA256 under ``key`` of the previous seal and every field of the entry."""
     payload = "|".join(
         str(part)
         for part in (
-            prev_hash, guarantee_id, seq, kind, d_amount, d_held, d_claimed, d_paid,
-            hold_id or "", reference, created_at.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds"),
+            key_id, prev_hash, guarantee_id, seq, kind, d_amount, d_held, d_claimed, d_paid, hold_id or "",
+            reference, created_at.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds"),
         )
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+# --- Building an entry (the one place) ----------------------------------------------------------------------
+
+# The columns of an entry as written, in the order of ``Entry`` (COPY and INSERT use this order).
+ENTRY_COLUMNS = (
+    "guarantee_id", "seq", "kind", "d_amount", "d_held", "d_claimed", "d_paid", "hold_id", "reference",
+    "created_by_id", "created_at", "prev_hash", "hash", "key_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One sealed ledger entry, ready to be written by any path (ORM, SQL, COPY): the fields of ``ENTRY_COLUMNS``."""
+
+    guarantee_id: int
+    seq: int
+    kind: str
+    d_amount: int
+    d_held: int
+    d_claimed: int
+    d_paid: int
+    hold_id: int | None
+    reference: str
+    created_by_id: int | None
+    created_at: datetime.datetime
+    prev_hash: str
+    hash: str
+    key_id: str
+
+    def row(self) -> tuple:
+        return astuple(self)
+
+    def model(self) -> LedgerEntry:
+        return LedgerEntry(**dict(zip(ENTRY_COLUMNS, self.row(), strict=True)))
+
+
+def ledger_entry(*, guarantee_id: int, seq: int, prev_hash: str, kind: str, d_amount: int = 0, d_held: int = 0,
+                 d_claimed: int = 0, d_paid: int = 0, hold_id: int | None = None, reference: str = "",
+                 by_id: int | None = None, created_at: datetime.datetime) -> Entry:
+    """The entry number ``seq`` of a guarantee, chained on ``prev_hash`` and sealed with the current key."""
+    key_id = settings.LEDGER_MAC_KEY_ID
+    digest = entry_mac(
+        key=mac_keys()[key_id], key_id=key_id, prev_hash=prev_hash, guarantee_id=guarantee_id, seq=seq, kind=kind,
+        d_amount=d_amount, d_held=d_held, d_claimed=d_claimed, d_paid=d_paid, hold_id=hold_id, reference=reference,
+        created_at=created_at,
+    )
+    return Entry(guarantee_id, seq, kind, d_amount, d_held, d_claimed, d_paid, hold_id, reference, by_id, created_at,
+                 prev_hash, digest, key_id)
 
 
 def ledger_append(
@@ -56,20 +143,17 @@ def ledger_append(
     guarantee.held += d_held
     guarantee.claimed += d_claimed
     guarantee.paid += d_paid
-    seq = guarantee.ledger_seq + 1
-    created_at = timezone.now()
-    digest = entry_hash(
-        prev_hash=guarantee.ledger_hash, guarantee_id=guarantee.pk, seq=seq, kind=kind, d_amount=d_amount,
-        d_held=d_held, d_claimed=d_claimed, d_paid=d_paid, hold_id=hold.pk if hold else None,
-        reference=reference, created_at=created_at,
+    built = ledger_entry(
+        guarantee_id=guarantee.pk, seq=guarantee.ledger_seq + 1, prev_hash=guarantee.ledger_hash, kind=kind,
+        d_amount=d_amount, d_held=d_held, d_claimed=d_claimed, d_paid=d_paid, hold_id=hold.pk if hold else None,
+        reference=reference, by_id=by.pk if by else None, created_at=timezone.now(),
     )
-    entry = LedgerEntry(
-        guarantee=guarantee, seq=seq, kind=kind, d_amount=d_amount, d_held=d_held, d_claimed=d_claimed,
-        d_paid=d_paid, hold=hold, reference=reference, created_by=by, created_at=created_at,
-        prev_hash=guarantee.ledger_hash, hash=digest,
-    )
-    guarantee.ledger_seq = seq
-    guarantee.ledger_hash = digest
+    entry = built.model()
+    entry.guarantee = guarantee
+    if hold is not None:
+        entry.hold = hold
+    guarantee.ledger_seq = built.seq
+    guarantee.ledger_hash = built.hash
     guarantee.save(update_fields=[*BALANCE_FIELDS, "ledger_seq", "ledger_hash", "updated_at"])
     entry.save(force_insert=True)
     return entry
@@ -99,10 +183,6 @@ HOLD_COLUMNS = (
     "id", "guarantee_id", "reference", "status", "initial_amount", "amount", "claimed_amount", "paid_amount",
     "created_by_id", "created_at", "closed_at",
 )
-ENTRY_COLUMNS = (
-    "id", "guarantee_id", "seq", "kind", "d_amount", "d_held", "d_claimed", "d_paid", "hold_id", "reference",
-    "created_by_id", "created_at", "prev_hash", "hash",
-)
 _G, _H, _E = Guarantee._meta.db_table, Hold._meta.db_table, LedgerEntry._meta.db_table
 
 # 1. Lock the guarantee row; read its balances and chain head, the hold already taken under this reference (if
@@ -118,8 +198,8 @@ _HOLD_LOCK_SQL = (
 _HOLD_WRITE_SQL = (
     f"WITH h AS (INSERT INTO {_H} ({', '.join(HOLD_COLUMNS)}) VALUES (%(hold_id)s, %(guarantee_id)s, "
     "%(reference)s, %(held)s, %(amount)s, %(amount)s, 0, 0, %(by_id)s, %(now)s, NULL)), "
-    f"e AS (INSERT INTO {_E} ({', '.join(ENTRY_COLUMNS[1:])}) VALUES (%(guarantee_id)s, %(seq)s, %(kind)s, "
-    "0, %(amount)s, 0, 0, %(hold_id)s, %(reference)s, %(by_id)s, %(now)s, %(prev_hash)s, %(hash)s)) "
+    f"e AS (INSERT INTO {_E} ({', '.join(ENTRY_COLUMNS)}) VALUES (%(guarantee_id)s, %(seq)s, %(kind)s, "
+    "0, %(amount)s, 0, 0, %(hold_id)s, %(reference)s, %(by_id)s, %(now)s, %(prev_hash)s, %(hash)s, %(key_id)s)) "
     f"UPDATE {_G} SET held = held + %(amount)s, ledger_seq = %(seq)s, ledger_hash = %(hash)s, updated_at = %(now)s "
     "WHERE id = %(guarantee_id)s AND ledger_seq = %(prev_seq)s AND ledger_hash = %(prev_hash)s"
 )
@@ -137,8 +217,8 @@ def ledger_hold_postgresql(
 
     * **Row lock.** Statement 1 is ``SELECT ... FOR UPDATE OF`` the guarantee row: holds on one guarantee are
       serialised on that row exactly as with ``select_for_update``, in the same lock order (guarantee first).
-    * **Same ledger.** The entry is the one ``ledger_append`` would write (same fields, ``seq`` + 1, the same
-      ``entry_hash`` chained on the previous hash), so ``ledger_verify`` cannot tell the two paths apart.
+    * **Same ledger.** The entry is built by ``ledger_entry``, as ``ledger_append``'s is (same fields, ``seq`` + 1,
+      sealed on the previous seal), so ``ledger_verify`` cannot tell the two paths apart.
       Statement 2 inserts the hold and the entry and moves ``held`` and the chain head, all or nothing.
     * **Same backstops.** Every write goes through the tables' CHECK, UNIQUE and foreign-key constraints: an
       overdraw is refused by ``guarantee_never_overdrawn``, a second entry with the same ``seq`` by
@@ -172,16 +252,16 @@ def ledger_hold_postgresql(
         admit(LockedBalances(guarantee_id, status, valid_from, valid_until, total, held, claimed, paid))
 
         now = timezone.now()
-        digest = entry_hash(
-            prev_hash=prev_hash, guarantee_id=guarantee_id, seq=seq + 1, kind=EntryKind.HOLD, d_amount=0,
-            d_held=amount, d_claimed=0, d_paid=0, hold_id=hold_id, reference=reference, created_at=now,
+        entry = ledger_entry(
+            guarantee_id=guarantee_id, seq=seq + 1, prev_hash=prev_hash, kind=EntryKind.HOLD.value, d_held=amount,
+            hold_id=hold_id, reference=reference, by_id=by.pk if by else None, created_at=now,
         )
         cursor.execute(
             _HOLD_WRITE_SQL,
             {
                 "hold_id": hold_id, "guarantee_id": guarantee_id, "reference": reference, "amount": amount,
-                "held": HoldStatus.HELD.value, "kind": EntryKind.HOLD.value, "by_id": by.pk if by else None,
-                "now": now, "seq": seq + 1, "prev_seq": seq, "prev_hash": prev_hash, "hash": digest,
+                "held": HoldStatus.HELD.value, "kind": entry.kind, "by_id": entry.created_by_id, "now": now,
+                "seq": entry.seq, "prev_seq": seq, "prev_hash": prev_hash, "hash": entry.hash, "key_id": entry.key_id,
             },
         )
         if cursor.rowcount != 1:
@@ -208,35 +288,53 @@ class LedgerProblem:
         return f"guarantee {self.grn or self.guarantee_id} (id {self.guarantee_id}), {where}: {self.message}"
 
 
+_ENTRY_FIELDS = ("seq", "kind", "d_amount", "d_held", "d_claimed", "d_paid", "hold_id", "reference", "created_at",
+                 "prev_hash", "hash", "key_id")
+
+
 def ledger_verify(*, guarantees=None) -> list[LedgerProblem]:
-    """Recompute every balance from the entries and walk every hash chain. Returns the problems found."""
+    """Recompute every balance from the entries and check every seal and chain. Returns the problems found
+    (``guarantees.services.checkpoints.ledger_audit`` adds the signed checkpoints and what stays unproven)."""
     problems: list[LedgerProblem] = []
+    keys = mac_keys()
     queryset = guarantees if guarantees is not None else Guarantee.objects.all()
-    for guarantee in queryset.order_by("pk").iterator(chunk_size=500):
-        problems.extend(_verify_one(guarantee))
+    for guarantee in queryset.order_by("pk").only("pk", "grn", *BALANCE_FIELDS, "ledger_seq", "ledger_hash") \
+            .iterator(chunk_size=500):
+        problems.extend(_verify_one(guarantee, keys))
     return problems
 
 
-def _verify_one(guarantee: Guarantee) -> list[LedgerProblem]:
+def _verify_one(guarantee: Guarantee, keys: dict[str, bytes]) -> list[LedgerProblem]:
     problems = []
     grn = guarantee.grn or ""
     prev_hash = ""
     expected_seq = 1
-    entries = LedgerEntry.objects.filter(guarantee=guarantee).order_by("seq")
-    for entry in entries.iterator(chunk_size=2000):
-        if entry.seq != expected_seq:
+    sums = dict.fromkeys(BALANCE_FIELDS, 0)
+    rows = LedgerEntry.objects.filter(guarantee_id=guarantee.pk).order_by("seq").values_list(*_ENTRY_FIELDS)
+    for (seq, kind, d_amount, d_held, d_claimed, d_paid, hold_id, reference, created_at, entry_prev, digest,
+         key_id) in rows.iterator(chunk_size=2000):
+        if seq != expected_seq:
             problems.append(LedgerProblem(guarantee.pk, grn, expected_seq, "entry missing (deleted?)"))
-            expected_seq = entry.seq
-        if entry.prev_hash != prev_hash:
-            problems.append(LedgerProblem(guarantee.pk, grn, entry.seq, "chain broken: previous hash does not match"))
-        recomputed = entry_hash(
-            prev_hash=entry.prev_hash, guarantee_id=entry.guarantee_id, seq=entry.seq, kind=entry.kind,
-            d_amount=entry.d_amount, d_held=entry.d_held, d_claimed=entry.d_claimed, d_paid=entry.d_paid,
-            hold_id=entry.hold_id, reference=entry.reference, created_at=entry.created_at,
-        )
-        if recomputed != entry.hash:
-            problems.append(LedgerProblem(guarantee.pk, grn, entry.seq, "entry changed: its hash does not match"))
-        prev_hash = entry.hash
+            expected_seq = seq
+        if entry_prev != prev_hash:
+            problems.append(LedgerProblem(guarantee.pk, grn, seq, "chain broken: previous seal does not match"))
+        key = keys.get(key_id)
+        if key is None:
+            problems.append(LedgerProblem(guarantee.pk, grn, seq,
+                                          f"sealed with a key this registry does not hold ({key_id or 'none'})"))
+        else:
+            recomputed = entry_mac(
+                key=key, key_id=key_id, prev_hash=entry_prev, guarantee_id=guarantee.pk, seq=seq, kind=kind,
+                d_amount=d_amount, d_held=d_held, d_claimed=d_claimed, d_paid=d_paid, hold_id=hold_id,
+                reference=reference, created_at=created_at,
+            )
+            if not hmac.compare_digest(recomputed, digest):
+                problems.append(LedgerProblem(guarantee.pk, grn, seq, "entry changed: its seal does not match"))
+        sums["amount"] += d_amount
+        sums["held"] += d_held
+        sums["claimed"] += d_claimed
+        sums["paid"] += d_paid
+        prev_hash = digest
         expected_seq += 1
     if guarantee.ledger_seq != expected_seq - 1:
         problems.append(
@@ -246,17 +344,13 @@ def _verify_one(guarantee: Guarantee) -> list[LedgerProblem]:
     elif guarantee.ledger_hash != prev_hash:
         problems.append(LedgerProblem(guarantee.pk, grn, guarantee.ledger_seq, "chain head does not match"))
 
-    sums = entries.aggregate(
-        amount=Sum("d_amount", default=0), held=Sum("d_held", default=0),
-        claimed=Sum("d_claimed", default=0), paid=Sum("d_paid", default=0),
-    )
     for field in BALANCE_FIELDS:
         if sums[field] != getattr(guarantee, field):
             problems.append(
                 LedgerProblem(guarantee.pk, grn, None,
                               f"{field} is {getattr(guarantee, field)} but the entries add up to {sums[field]}")
             )
-    held_by_holds = Hold.objects.filter(guarantee=guarantee).aggregate(
+    held_by_holds = Hold.objects.filter(guarantee_id=guarantee.pk).aggregate(
         held=Sum("amount", default=0), claimed=Sum("claimed_amount", default=0)
     )
     if held_by_holds["held"] != guarantee.held:

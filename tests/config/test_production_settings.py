@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "CERTIFICATE_PKCS12_PATH": "/etc/caution/registry.p12",
     "CERTIFICATE_PKCS12_PASSPHRASE": "not-a-real-passphrase",
     "CERTIFICATE_TRUST_ROOTS_PATH": "/etc/caution/roots.pem",
+    "LEDGER_MAC_KEY": secrets.token_urlsafe(48),
 }
 
 
@@ -37,3 +38,16 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_ledger_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "LEDGER_MAC_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "LEDGER_MAC_KEY" in result.stderr
+
+
+def test_production_refuses_a_short_ledger_key():
+    result = _manage("check", env={**PRODUCTION_ENV, "LEDGER_MAC_KEY": "too-short"})
+    assert result.returncode != 0
+    assert "LEDGER_MAC_KEY must be at least 32 characters" in result.stderr

@@ -8,27 +8,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from guarantees.certificates.devcert import devcert_create
 
-PASSPHRASE = "test-only-passphrase"
+
 OUTPUT = Path(django_settings.BASE_DIR) / "test-output" / "certificates"
 
 
-@pytest.fixture(scope="session")
-def certificate_keys(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("certificate-keys")
-    return devcert_create(
-        pkcs12_path=directory / "registry-test.p12", root_path=directory / "registry-test-root.pem",
-        passphrase=PASSPHRASE,
-    )
-
-
 @pytest.fixture(autouse=True)
-def _certificate_settings(settings, certificate_keys):
-    settings.CERTIFICATE_PKCS12_PATH = str(certificate_keys.pkcs12_path)
-    settings.CERTIFICATE_PKCS12_PASSPHRASE = PASSPHRASE
-    settings.CERTIFICATE_TRUST_ROOTS_PATH = str(certificate_keys.root_path)
-    settings.CERTIFICATE_TSA_URL = None
+def _certificate_settings(settings, registry_signing_key):
     settings.CERTIFICATE_LANGUAGES = ["fr"]
     settings.REGISTRY_PUBLIC_URL = "https://caution.example.org"
 
