@@ -121,6 +121,18 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset({"task.retry"}),
     ),
     NavItem(
+        "guarantees:refused_events",
+        pgettext_lazy("navigation", "Refused events"),
+        pgettext_lazy("navigation", "Transit events kept but refused: who sent them, and why."),
+        frozenset({"event.refused"}),
+    ),
+    NavItem(
+        "guarantees:ledger_checkpoints",
+        pgettext_lazy("navigation", "Ledger"),
+        pgettext_lazy("navigation", "Signed checkpoints of the ledger, to download and keep elsewhere."),
+        frozenset({"ledger.audit"}),
+    ),
+    NavItem(
         "guarantees:notifications",
         pgettext_lazy("navigation", "Notifications"),
         pgettext_lazy("navigation", "What the registry told you: alerts, overdue transits, reports."),

@@ -71,6 +71,7 @@ _CUSTOMS_COMMON = {
     "release.propose",
     "discharge.upload",
     "reconciliation.view",
+    "event.refused",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -109,6 +110,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation.view",
             "organisation.invite",
             "task.retry",
+            "event.refused",
+            "ledger.audit",
         }
     ),
 }

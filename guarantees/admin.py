@@ -178,6 +178,8 @@ from guarantees.models import (  # noqa: E402
     AccessCode,
     Amendment,
     Bank,
+    EventRule,
+    LedgerCheckpoint,
     BankCeilingChange,
     Guarantee,
     GuaranteeEvent,
@@ -330,6 +332,27 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["guarantee"]
     ordering = ["-created_at", "-seq"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LedgerCheckpoint)
+class LedgerCheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "guarantees", "entries", "digest", "algorithm"]
+    ordering = ["-created_at", "-id"]
+    exclude = ["document"]
+    readonly_fields = ["created_at", "guarantees", "entries", "digest", "previous_digest", "algorithm", "signature",
+                       "certificate"]
+
+
+@admin.register(EventRule)
+class EventRuleAdmin(admin.ModelAdmin):
+    """Who may report each type of transit event, and where. A type without a row follows the scheme's default
+    rule; a change takes effect within 30 seconds in every process."""
+
+    list_display = ["event_type", "sender", "place", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a type always has its rule; change it instead
 
 
 @admin.register(GuaranteeEvent)

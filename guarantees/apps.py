@@ -6,3 +6,13 @@ class GuaranteesConfig(AppConfig):
     name = "guarantees"
     verbose_name = _("Guarantees")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from guarantees.models import EventRule
+        from guarantees.services.events import event_rules_changed
+
+        # A rule changed by the secretariat takes effect at once in this process (others re-read within 30 s).
+        post_save.connect(event_rules_changed, sender=EventRule, dispatch_uid="event-rules-saved")
+        post_delete.connect(event_rules_changed, sender=EventRule, dispatch_uid="event-rules-deleted")

@@ -108,3 +108,17 @@ class NotFound(DomainError):
     code = "not_found"
     status = 404
     default_message = _("Not found.")
+
+
+class EventRefused(DomainError):
+    """A transit event its sender may not report, or that cannot apply: kept, refused with ``reason`` (a stable
+    machine word: ``not_on_route``, ``sender_not_allowed``, ``office_not_allowed``, ``dated_before_declaration``,
+    ``dated_in_future``, ``above_held``...)."""
+
+    code = "event_refused"
+    status = 403
+    default_message = _("This event was refused.")
+
+    def __init__(self, reason: str, message=None, **extra):
+        self.reason = reason
+        super().__init__(message, reason=reason, **extra)

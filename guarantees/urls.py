@@ -114,4 +114,8 @@ urlpatterns += [
          name="task_failure_retry"),
     path("secretariat/failed-tasks/<int:pk>/resolve/", operation_views.task_failure_resolve_view,
          name="task_failure_resolve"),
+    path("events/refused/", operation_views.refused_events, name="refused_events"),
+    path("secretariat/ledger/", operation_views.ledger_checkpoints, name="ledger_checkpoints"),
+    path("secretariat/ledger/<int:pk>.json", operation_views.ledger_checkpoint_download,
+         name="ledger_checkpoint_download"),
 ]

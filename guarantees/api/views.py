@@ -8,7 +8,7 @@ endpoints; the key acts for its administration, with ``api_key`` recorded on wha
 from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -41,7 +41,36 @@ from guarantees.models import (
 from guarantees.selectors.guarantees import guarantees_visible_to
 from guarantees.selectors.transits import transits_visible_to
 from guarantees.services.access_codes import access_code_check
-from guarantees.services.transits import discharge_file_receive, transit_declare, transit_event_receive
+from guarantees.services.events import event_refusal_shown, transit_event_receive
+from guarantees.services.transits import discharge_file_receive, transit_declare
+
+def _rules_table() -> str:
+    from guarantees.models import DEFAULT_EVENT_RULES, EventPlace, EventSender, EventType
+
+    with translation.override("en"):
+        rows = [f"| `{event_type}` | {EventSender(sender).label} | {EventPlace(place).label} |"
+                for event_type, (sender, place) in DEFAULT_EVENT_RULES.items()]
+    return "\n".join(["| type | who may send it | where |", "| --- | --- | --- |", *rows])
+
+
+_EVENTS_DESCRIPTION = (
+    "Border exit or entry, arrival, discharge, partial discharge, cancellation. Idempotent on `message_id`: the "
+    "same message again answers 200 `duplicate` and changes nothing. A discharge or cancellation releases the hold "
+    "in the background, within seconds. An event for a declaration not yet received is kept and applied when it "
+    "arrives.\n\n"
+    "**Who may report what, where** (the registry's rule; the secretariat may widen *where*, e.g. a discharge at "
+    "any office of the destination country):\n\n" + _rules_table() + "\n\n"
+    "The office must be of the caller's country (403 `not_allowed`, not stored). An event is never dated before "
+    "its transit's declaration nor in the future (a few minutes of clock difference are tolerated). The rule is "
+    "checked when the event is received, when an event sent early meets its declaration, and again when it is "
+    "applied. An event that may not act is **kept, refused with its reason** (never applied, never dropped): "
+    "403 `event_refused` with `reason` (`sender_not_allowed`, `office_not_allowed`, `dated_before_declaration`, "
+    "`dated_in_future`) when the transit's route crosses the caller's country, the same answer on every replay. "
+    "An event about a transit whose route does not cross the caller's country is answered like one for a "
+    "declaration not received yet (202), so that references cannot be probed; it is kept refused "
+    "(`not_on_route`). A partial discharge above what is still held is refused when applied (`above_held`)."
+)
+
 
 # --- Shared pieces ---------------------------------------------------------------------------------------
 
@@ -356,19 +385,19 @@ class TransitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         summary="Report an event of a transit",
-        description="Border exit or entry, arrival, discharge, partial discharge, cancellation. Idempotent on "
-                    "`message_id`: the same message again answers 200 `duplicate` and changes nothing. A "
-                    "discharge or cancellation releases the hold in the background, within seconds. An event "
-                    "for a declaration not yet received is kept and applied when it arrives. The office must be "
-                    "of the caller's country (403); a transit whose route does not cross the caller's country "
-                    "is a 404.",
+        description=_EVENTS_DESCRIPTION,
         parameters=[_REF],
         request=s.TransitEventIn,
         responses=_errors(
             400, 401, 403, 404, 429,
             extra={
-                202: OpenApiResponse(s.EventAcceptedOut, description="Stored; applied in the background."),
+                202: OpenApiResponse(s.EventAcceptedOut, description="Stored; applied in the background (or, for "
+                                                                     "a transit the caller may not see, kept and "
+                                                                     "refused — answered the same way)."),
                 200: OpenApiResponse(s.EventAcceptedOut, description="Already received: nothing changes."),
+                403: OpenApiResponse(s.ErrorOut, description="`event_refused` (with `reason`): kept, never applied "
+                                                             "— see the rules above; `not_allowed`: the office is "
+                                                             "not of the caller's country (not stored)."),
                 409: OpenApiResponse(s.ErrorOut, description="The message id was used with other content "
                                                              "(`conflict`)."),
             },
@@ -386,7 +415,10 @@ class TransitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         body = s.TransitEventIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = {**body.validated_data, "declaration_ref": declaration_ref}
-        _event, created = transit_event_receive(sender=request.user.organisation, data=data, **_actor(request))
+        event, created = transit_event_receive(sender=request.user.organisation, data=data, **_actor(request))
+        refusal = event_refusal_shown(event)
+        if refusal is not None:
+            raise refusal  # kept, refused: the same answer on every replay
         if created:
             return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
         return Response({"status": "duplicate"}, status=status.HTTP_200_OK)

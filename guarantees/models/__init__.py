@@ -12,11 +12,15 @@ from .guarantees import (
     GuaranteeStatus,
     GuaranteeVersion,
 )
-from .ledger import EntryKind, Hold, HoldStatus, LedgerEntry
+from .ledger import EntryKind, Hold, HoldStatus, LedgerCheckpoint, LedgerEntry
 from .transits import (
+    DEFAULT_EVENT_RULES,
     OPEN_TRANSIT_STATUSES,
     AmountSource,
     DischargeFile,
+    EventPlace,
+    EventRule,
+    EventSender,
     EventStatus,
     EventType,
     JobStatus,
@@ -50,9 +54,13 @@ from .claims import (
 )
 
 __all__ = [
+    "DEFAULT_EVENT_RULES",
     "OPEN_TRANSIT_STATUSES",
     "AmountSource",
     "DischargeFile",
+    "EventPlace",
+    "EventRule",
+    "EventSender",
     "EventStatus",
     "EventType",
     "JobStatus",
@@ -80,6 +88,7 @@ __all__ = [
     "GuaranteeVersion",
     "Hold",
     "HoldStatus",
+    "LedgerCheckpoint",
     "LedgerEntry",
     "Levy",
     "LevyKind",

@@ -132,7 +132,62 @@ class EventStatus(models.TextChoices):
     RECEIVED = "received", pgettext_lazy("event status", "Received, to apply")
     WAITING = "waiting", pgettext_lazy("event status", "Waiting for its declaration")
     APPLIED = "applied", pgettext_lazy("event status", "Applied")
-    REJECTED = "rejected", pgettext_lazy("event status", "Rejected")
+    # Kept, never applied: the sender may not report it, or it cannot apply (guarantees.services.events).
+    REJECTED = "rejected", pgettext_lazy("event status", "Refused")
+
+
+class EventSender(models.TextChoices):
+    """Which administration may send an event of a given type (``EventRule.sender``)."""
+
+    DECLARING = "declaring", pgettext_lazy("event sender", "The administration that declared the transit")
+    DESTINATION = "destination", pgettext_lazy("event sender", "The administration of the destination country")
+    ROUTE = "route", pgettext_lazy("event sender", "The administration of a border office on the route")
+
+
+class EventPlace(models.TextChoices):
+    """At which office an event of a given type may be reported (``EventRule.place``)."""
+
+    DEPARTURE_OFFICE = "departure_office", pgettext_lazy("event place", "The office of departure")
+    DEPARTURE_COUNTRY = "departure_country", pgettext_lazy("event place", "Any office of the departure country")
+    DESTINATION_OFFICE = "destination_office", pgettext_lazy("event place", "The office of destination")
+    DESTINATION_COUNTRY = "destination_country", pgettext_lazy(
+        "event place", "Any office of the destination country")
+    ROUTE_BORDER = "route_border", pgettext_lazy("event place", "A border office on the transit's route")
+
+
+# Who may report what, where: the registry's rule until the secretariat changes a row of ``EventRule``. The API
+# documentation states this table.
+DEFAULT_EVENT_RULES: dict[str, tuple[str, str]] = {
+    EventType.BORDER_EXIT: (EventSender.ROUTE, EventPlace.ROUTE_BORDER),
+    EventType.BORDER_ENTRY: (EventSender.ROUTE, EventPlace.ROUTE_BORDER),
+    EventType.ARRIVAL: (EventSender.DESTINATION, EventPlace.DESTINATION_OFFICE),
+    EventType.DISCHARGE: (EventSender.DESTINATION, EventPlace.DESTINATION_OFFICE),
+    EventType.PARTIAL_DISCHARGE: (EventSender.DESTINATION, EventPlace.DESTINATION_OFFICE),
+    EventType.CANCELLATION: (EventSender.DECLARING, EventPlace.DEPARTURE_OFFICE),
+}
+
+
+class EventRule(models.Model):
+    """Who may report one type of transit event, and where: reference data kept by the secretariat.
+
+    An event is applied only when its sender and its office both fit the rule of its type, checked when it is
+    received, when a waiting event meets its declaration and again when it is applied. The secretariat edits the
+    rows in the administration (for example to accept a discharge at any office of the destination country);
+    a type without a row follows ``DEFAULT_EVENT_RULES``.
+    """
+
+    event_type = models.CharField(_("event type"), max_length=20, choices=EventType.choices, unique=True)
+    sender = models.CharField(_("who may send it"), max_length=12, choices=EventSender.choices)
+    place = models.CharField(_("where"), max_length=20, choices=EventPlace.choices)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("transit event rule")
+        verbose_name_plural = _("transit event rules")
+        ordering = ["event_type"]
+
+    def __str__(self) -> str:
+        return str(EventType(self.event_type).label)
 
 
 class TransitEvent(models.Model):

@@ -27,3 +27,22 @@ def transits_visible_to(*, user) -> QuerySet[Transit]:
     if organisation.kind == OrganisationKind.SECRETARIAT:
         return base
     return base.none()
+
+
+def refused_events_visible_to(*, user) -> QuerySet:
+    """Transit events kept refused: the secretariat sees every one; a customs administration those it sent,
+    except the refusals that must not tell it anything (an event about a transit it may not see stays, to it,
+    indistinguishable from one waiting for its declaration)."""
+    from guarantees.models import EventStatus, TransitEvent
+    from guarantees.services.events import HIDDEN_REFUSALS
+
+    base = (TransitEvent.objects.filter(status=EventStatus.REJECTED)
+            .select_related("sender", "office", "transit").order_by("-received_at", "-pk"))
+    organisation = getattr(user, "organisation", None) if user.is_authenticated else None
+    if organisation is None:
+        return base.none()
+    if organisation.kind == OrganisationKind.SECRETARIAT:
+        return base
+    if organisation.kind == OrganisationKind.CUSTOMS:
+        return base.filter(sender=organisation).exclude(error_code__in=HIDDEN_REFUSALS)
+    return base.none()

@@ -6,13 +6,17 @@ hundred lines a second, and 100,000 tasks queued behind one file. This path give
 events stored with the same content hashes, the same per-line errors, the same holds released with the same
 hash-chained ledger entries — for a chunk of lines at a time:
 
-1. validate the chunk in Python (offices read once), find in one query each the messages already received,
-   the transits named and whether their route crosses the sender's country;
+1. validate each line (``events.event_validate``, offices read once per file), find in one query each the
+   messages already received, the transits named and their routes, and check each line against the rules
+   (``events.event_refusal``): a refused line is stored, refused, and reported in the file's errors;
 2. lock the transits, then their guarantees, then their holds (``FOR UPDATE``, in id order: the lock order of
-   ``transit_event_apply``, so the two paths never deadlock each other), apply the events in file order on
-   the locked rows exactly as ``transit_event_apply`` would;
-3. write the events (already applied), the holds, the transits, the ledger entries and the balances in a few
-   set-based statements, and the file's counters, in the chunk's one transaction.
+   ``transit_event_apply``, so the two paths never deadlock each other), check the rules again and apply the
+   events in file order with the one state machine (``events.event_outcome``) on the locked rows;
+3. write the events, the holds, the transits, the ledger entries (built by ``ledger.ledger_entry``, as every
+   path's) and the balances in a few set-based statements, and the file's counters, in the chunk's one
+   transaction.
+
+The sweep of stored events (``transit_events_apply_batch``) applies events in batches the same way.
 
 A file is resumable: the counters commit with their chunk, so a worker that dies mid-file loses at most the
 chunk in flight (rolled back) and the next run starts after the last committed chunk. A session advisory lock
@@ -28,41 +32,45 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from guarantees.errors import Conflict, DomainError, InvalidDeclaration, NotAllowed, NotFound
+from guarantees.errors import Conflict, DomainError, InvalidDeclaration, NotAllowed
 from guarantees.models import (
     WINDING_DOWN_STATUSES,
     DischargeFile,
-    EntryKind,
     EventStatus,
-    EventType,
     Guarantee,
     Hold,
-    HoldStatus,
     JobStatus,
     LedgerEntry,
     Office,
     Transit,
     TransitEvent,
     TransitStatus,
-    TransitStop,
 )
 from guarantees.services.enquiries import enquiries_close_on_discharge
-from guarantees.services.ledger import entry_hash
-from guarantees.services.transits import _file_lines, _file_unreadable, content_hash, transit_event_receive
+from guarantees.services.ledger import ENTRY_COLUMNS, ledger_entry
+from guarantees.services.events import (
+    HIDDEN_REFUSALS,
+    EventInput,
+    HoldState,
+    TransitState,
+    event_content_hash,
+    event_outcome,
+    event_refusal,
+    event_refusal_shown,
+    event_rules,
+    event_validate,
+    routes_of,
+    transit_event_receive,
+)
+from guarantees.services.transits import FILE_DEFAULT_TYPE, _file_lines, _file_unreadable
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
 _LOCK_CLASS = 0x4355  # "CU": the advisory-lock namespace of discharge files
-_PROGRESS = {TransitStatus.DECLARED: 0, TransitStatus.IN_TRANSIT: 1, TransitStatus.OVERDUE: 1,
-             TransitStatus.ARRIVED: 2}
-_CLOSED = (TransitStatus.DISCHARGED, TransitStatus.CANCELLED, TransitStatus.SETTLED)
-_RELEASING = (EventType.DISCHARGE, EventType.PARTIAL_DISCHARGE, EventType.CANCELLATION)
 _DEADLOCK_RETRIES = 3
-_EVENT_TYPES = frozenset(EventType.values)
 
 
 def discharge_file_process_bulk(*, job_id: int, chunk: int = CHUNK) -> DischargeFile | None:
@@ -123,7 +131,8 @@ def _file_lock(job_id: int):
 
 def _next_chunk(job_id: int, lines: list, size: int, offices: "_Offices") -> bool:
     with transaction.atomic():
-        job = DischargeFile.objects.select_for_update().select_related("sender").defer("content").get(pk=job_id)
+        job = (DischargeFile.objects.select_for_update(of=("self",)).select_related("sender").defer("content")
+               .get(pk=job_id))
         offset = job.done + job.duplicates + job.failed
         if offset >= len(lines):
             return False
@@ -157,17 +166,18 @@ def _one_by_one(job: DischargeFile, part: list, *, first: int) -> _Outcome:
     outcome = _Outcome()
     for number, line in enumerate(part, start=first):
         try:
-            if not isinstance(line, dict):
-                raise InvalidDeclaration({"line": [_("Each line must be an object.")]})
-            _, created = transit_event_receive(sender=job.sender, data=line, api_key=job.api_key,
-                                               by=job.uploaded_by, bulk_job=job)
+            event, created = transit_event_receive(sender=job.sender, data=line, api_key=job.api_key,
+                                                   by=job.uploaded_by, bulk_job=job, default_type=FILE_DEFAULT_TYPE)
         except DomainError as exc:
             outcome.error(number, exc)
+            continue
+        refusal = event_refusal_shown(event) if created else None
+        if refusal is not None:
+            outcome.error(number, refusal)  # stored, refused: the sender is told as the API would tell it
+        elif created:
+            outcome.done += 1
         else:
-            if created:
-                outcome.done += 1
-            else:
-                outcome.duplicates += 1
+            outcome.duplicates += 1
     return outcome
 
 
@@ -175,23 +185,23 @@ class _Offices:
     """Offices by code, read once per file (as ``transit_event_receive`` reads them: active or not)."""
 
     def __init__(self):
-        self.by_code: dict[str, Office | None] = {}
+        self.by_code: dict[str, tuple[int, str] | None] = {}
 
     def load(self, codes) -> None:
         missing = {c for c in codes if c not in self.by_code}
         if not missing:
             return
-        found = {o.code: o for o in Office.objects.filter(code__in=missing)}
+        found = dict(Office.objects.filter(code__in=missing).values_list("code", "pk"))
+        countries = dict(Office.objects.filter(code__in=missing).values_list("code", "country_id"))
         for code in missing:
-            self.by_code[code] = found.get(code)
+            self.by_code[code] = (found[code], countries[code]) if code in found else None
 
 
 @dataclass
 class _Line:
     number: int
-    clean: dict
+    event: EventInput
     digest: str
-    transit_id: int | None = None
 
 
 class _Chunk:
@@ -201,113 +211,77 @@ class _Chunk:
         self.offices = offices
         self.outcome = _Outcome()
 
-    # 1. Validation, in the order of ``transit_event_receive``: the message, a replay, the office, the route.
+    # 1. Checks, in the order of ``transit_event_receive``: the message, the office, a replay, the office's
+    #    country, then the rules (a refused line is stored, refused, and reported unless it must stay hidden).
     def run(self, part: list, *, first: int) -> _Outcome:
-        self.offices.load(
-            str(line.get("office") or "").upper() for line in part if isinstance(line, dict)
-        )
         parsed: list[_Line] = []
         for number, line in enumerate(part, start=first):
             try:
-                clean = self._parse(line)
+                event = event_validate(line, default_type=FILE_DEFAULT_TYPE)
             except DomainError as exc:
                 self.outcome.error(number, exc)
                 continue
-            digest = content_hash({k: (v.code if k == "office" else v) for k, v in clean.items()})
-            parsed.append(_Line(number, clean, digest))
+            parsed.append(_Line(number, event, event_content_hash(event)))
+        self.offices.load(line.event.office for line in parsed)
 
         existing = dict(
-            TransitEvent.objects.filter(sender=self.sender, message_id__in=[p.clean["message_id"] for p in parsed])
+            TransitEvent.objects.filter(sender=self.sender, message_id__in=[p.event.message_id for p in parsed])
             .values_list("message_id", "content_hash")
         )
-        refs = {p.clean["declaration_ref"] for p in parsed}
+        refs = {p.event.declaration_ref for p in parsed}
         transits = dict(Transit.objects.filter(declaration_ref__in=refs).values_list("declaration_ref", "pk"))
-        on_route = set(
-            TransitStop.objects.filter(transit_id__in=transits.values(), country_id=self.sender.country_id)
-            .values_list("transit_id", flat=True)
-        )
-        accepted: list[_Line] = []
+        routes = routes_of(transits.values())
+        rules = event_rules()
+        now = timezone.now()
+        accepted: list[_Event] = []
         for line in parsed:
-            message_id = line.clean["message_id"]
+            event = line.event
+            office = self.offices.by_code.get(event.office)
             try:
-                if message_id in existing:
-                    if existing[message_id] != line.digest:
+                if office is None:
+                    raise InvalidDeclaration({"office": [_("Unknown customs office.")]})
+                if event.message_id in existing:
+                    if existing[event.message_id] != line.digest:
                         raise Conflict()
                     self.outcome.duplicates += 1
                     continue
-                if line.clean["office"].country_id != self.sender.country_id:
+                if office[1] != self.sender.country_id:
                     raise NotAllowed(_("The office is not one of your country's offices."))
-                transit_id = transits.get(line.clean["declaration_ref"])
-                if transit_id is not None and transit_id not in on_route:
-                    raise NotFound()
             except DomainError as exc:
                 self.outcome.error(line.number, exc)
                 continue
-            existing[message_id] = line.digest  # a second line with this id in the file is a replay
-            line.transit_id = transit_id
-            accepted.append(line)
-        self.outcome.done = len(accepted)
+            existing[event.message_id] = line.digest  # a second line with this id in the file is a replay
+            transit_id = transits.get(event.declaration_ref)
+            refusal = event_refusal(rule=rules[event.type], sender_id=self.sender.pk,
+                                    sender_country=self.sender.country_id, office_id=office[0],
+                                    office_country=office[1], occurred_at=event.occurred_at,
+                                    route=routes.get(transit_id), now=now)
+            if refusal is not None and refusal.reason not in HIDDEN_REFUSALS:
+                self.outcome.error(line.number, refusal)
+            else:
+                self.outcome.done += 1
+            accepted.append(_Event(
+                pk=None, sender_id=self.sender.pk, sender_country=self.sender.country_id, message_id=event.message_id,
+                declaration_ref=event.declaration_ref, transit_id=transit_id, type=event.type, office_id=office[0],
+                office_country=office[1], occurred_at=event.occurred_at, amount_released=event.amount_released,
+                payload=event.content(), content_hash=line.digest,
+                # One whose declaration has not come waits for it; the declaration will check and queue it.
+                status=(EventStatus.REJECTED if refusal else
+                        EventStatus.WAITING if transit_id is None else EventStatus.RECEIVED),
+                error_code=refusal.reason if refusal else "", error_detail=str(refusal.message) if refusal else "",
+            ))
         self.outcome.errors.sort(key=lambda error: error["line"])  # in file order, as line by line
         if accepted:
             self._apply_and_store(accepted)
         return self.outcome
 
-    def _parse(self, data) -> dict:
-        """``transits._parse_event``, with the offices read once per file."""
-        if not isinstance(data, dict):
-            raise InvalidDeclaration({"line": [_("Each line must be an object.")]})
-        errors: dict[str, list] = {}
-        message_id = str(data.get("message_id") or "").strip()
-        if not message_id or len(message_id) > 100:
-            errors["message_id"] = [_("A message id of 1 to 100 characters is required.")]
-        ref = str(data.get("declaration_ref") or "").strip()
-        if not ref or len(ref) > 64:
-            errors["declaration_ref"] = [_("A declaration reference of 1 to 64 characters is required.")]
-        event_type = data.get("type")
-        if event_type not in _EVENT_TYPES:
-            errors["type"] = [_("Unknown event type.")]
-        occurred_at = data.get("occurred_at")
-        if isinstance(occurred_at, str):
-            try:
-                occurred_at = parse_datetime(occurred_at)
-            except ValueError:
-                occurred_at = None
-        if not isinstance(occurred_at, datetime.datetime) or timezone.is_naive(occurred_at):
-            errors["occurred_at"] = [_("A date and time with its time zone is required.")]
-        amount = data.get("amount_released")
-        if event_type == EventType.PARTIAL_DISCHARGE:
-            if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-                errors["amount_released"] = [_("A partial discharge needs the amount released, in whole francs.")]
-        elif amount is not None:
-            errors["amount_released"] = [_("Only a partial discharge carries an amount released.")]
-        office = self.offices.by_code.get(str(data.get("office") or "").upper())
-        if office is None:
-            errors["office"] = [_("Unknown customs office.")]
-        if errors:
-            raise InvalidDeclaration(errors)
-        return {"message_id": message_id, "declaration_ref": ref, "type": event_type, "office": office,
-                "occurred_at": occurred_at, "amount_released": amount}
-
     # 2. and 3. Lock, apply in file order, write.
-    def _apply_and_store(self, lines: list[_Line]) -> None:
+    def _apply_and_store(self, events: list["_Event"]) -> None:
         now = timezone.now()
         job = self.job
-        events = []
-        for line in lines:
-            clean = line.clean
-            events.append(_NewEvent(
-                message_id=clean["message_id"], declaration_ref=clean["declaration_ref"], transit_id=line.transit_id,
-                type=clean["type"], office_id=clean["office"].pk, occurred_at=clean["occurred_at"],
-                amount_released=clean["amount_released"],
-                payload={k: (v.code if k == "office" else v.isoformat() if k == "occurred_at" else v)
-                         for k, v in clean.items()},
-                content_hash=line.digest,
-                # One whose declaration has not come waits for it; the declaration will queue it.
-                status=EventStatus.WAITING if line.transit_id is None else EventStatus.RECEIVED,
-            ))
         _apply_events([e for e in events if e.status == EventStatus.RECEIVED], stored=False)
-        _copy_rows(TransitEvent._meta.db_table, _EVENT_COLUMNS, [
-            (self.sender.pk, e.message_id, e.declaration_ref, e.transit_id, e.type, e.office_id, e.occurred_at,
+        _insert_rows(TransitEvent._meta.db_table, _EVENT_COLUMNS, [
+            (e.sender_id, e.message_id, e.declaration_ref, e.transit_id, e.type, e.office_id, e.occurred_at,
              e.amount_released, json.dumps(e.payload), e.content_hash, e.status, e.error_code, e.error_detail,
              e.attempts, job.api_key_id, job.uploaded_by_id, job.pk, now, e.applied_at)
             for e in events
@@ -319,24 +293,25 @@ _EVENT_COLUMNS = (
     "payload", "content_hash", "status", "error_code", "error_detail", "attempts", "api_key_id",
     "received_by_user_id", "bulk_job_id", "received_at", "applied_at",
 )
-_ENTRY_COLUMNS = (
-    "guarantee_id", "seq", "kind", "d_amount", "d_held", "d_claimed", "d_paid", "hold_id", "reference",
-    "created_by_id", "created_at", "prev_hash", "hash",
-)
 
 
 @dataclass(slots=True)
-class _NewEvent:
-    """An event of a file before it is written: what ``_apply`` reads, and what it decides."""
+class _Event:
+    """An event applied in a batch: a line of a file (``pk`` None, inserted after) or a stored row (the sweep).
+    Carries what the rules and the state machine read, and what they decide."""
 
+    pk: int | None
+    sender_id: int
+    sender_country: str
     message_id: str
     declaration_ref: str
     transit_id: int | None
     type: str
     office_id: int
+    office_country: str
     occurred_at: datetime.datetime
     amount_released: int | None
-    payload: dict
+    payload: dict | None
     content_hash: str
     status: str
     error_code: str = ""
@@ -345,15 +320,27 @@ class _NewEvent:
     applied_at: datetime.datetime | None = None
 
 
-def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert rows with COPY, on Django's connection and in its transaction (constraints apply as to INSERT)."""
+def _insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows on Django's connection, in its transaction (constraints apply as to any INSERT): COPY on
+    PostgreSQL, one prepared INSERT for all rows elsewhere (SQLite, for ``make run``)."""
     if not rows:
         return
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    if connection.vendor == "postgresql":
+        with connection.connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                           [_portable(row) for row in rows])
+
+
+def _portable(row: tuple) -> tuple:
+    """Values as SQLite's driver takes them (datetimes as Django's SQLite backend writes them)."""
+    return tuple(connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime.datetime) else v for v in row)
 
 
 # --- Stored events in batches (the sweep) ---------------------------------------------------------------
@@ -364,20 +351,27 @@ def transit_events_apply_batch(*, received_before, limit: int = 200) -> int:
     right now is left to it — then their transits, guarantees and holds are locked in that order, as
     ``transit_event_apply`` does. Returns how many events were taken (0: nothing left)."""
     with transaction.atomic():
-        events = list(
+        rows = list(
             TransitEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=EventStatus.RECEIVED, transit__isnull=False, received_at__lt=received_before)
-            .order_by("pk")[:limit]
+            .select_related("sender", "office").order_by("pk")[:limit]
         )
+        events = [_Event(
+            pk=row.pk, sender_id=row.sender_id, sender_country=row.sender.country_id, message_id=row.message_id,
+            declaration_ref=row.declaration_ref, transit_id=row.transit_id, type=row.type, office_id=row.office_id,
+            office_country=row.office.country_id, occurred_at=row.occurred_at, amount_released=row.amount_released,
+            payload=None, content_hash=row.content_hash, status=row.status, attempts=row.attempts,
+        ) for row in rows]
         if events:
             _apply_events(events, stored=True)
     return len(events)
 
 
-def _apply_events(events: list, *, stored: bool) -> None:
+def _apply_events(events: list[_Event], *, stored: bool) -> None:
     """Apply events (in their order) to their transits, locked with their guarantees and holds, and write the
     transits, holds, ledger entries and balances; ``stored`` events (locked rows) are updated too, new ones
-    are left for the caller to insert with the outcome set on them."""
+    are left for the caller to insert with the outcome set on them. The rules (``event_refusal``) and the state
+    machine (``event_outcome``) are those of ``transit_event_apply``."""
     if not events:
         return
     now = timezone.now()
@@ -397,6 +391,8 @@ def _apply_events(events: list, *, stored: bool) -> None:
         row[0]: _HoldRow(*row) for row in Hold.objects.select_for_update().filter(pk__in=hold_ids).order_by("pk")
         .values_list("pk", "guarantee_id", "reference", "status", "amount", "closed_at")
     }
+    routes = routes_of(transit_ids)
+    rules = event_rules()
     changed_transits: set[int] = set()
     changed_holds: set[int] = set()
     entries: list[tuple] = []
@@ -405,32 +401,41 @@ def _apply_events(events: list, *, stored: bool) -> None:
 
     for event in events:
         transit = transits[event.transit_id]
+        hold = holds.get(transit.hold_id)
         event.attempts = (event.attempts or 0) + 1
         try:
-            movement = _apply(transit, holds.get(transit.hold_id), event, now)
+            refusal = event_refusal(rule=rules[event.type], sender_id=event.sender_id,
+                                    sender_country=event.sender_country, office_id=event.office_id,
+                                    office_country=event.office_country, occurred_at=event.occurred_at,
+                                    route=routes[event.transit_id], now=now)
+            if refusal is not None:
+                raise refusal
+            outcome = event_outcome(
+                transit=TransitState(transit.status, transit.arrived_at, transit.discharged_at, transit.cancelled_at),
+                hold=HoldState(hold.status, hold.amount, hold.closed_at) if hold else None, event_type=event.type,
+                occurred_at=event.occurred_at, amount_released=event.amount_released, now=now,
+            )
         except DomainError as exc:
             event.status = EventStatus.REJECTED
-            event.error_code = exc.code
+            event.error_code = getattr(exc, "reason", "") or exc.code
             event.error_detail = str(exc.message)
             continue
         event.status = EventStatus.APPLIED
         event.applied_at = now
+        transit.status, transit.arrived_at = outcome.transit.status, outcome.transit.arrived_at
+        transit.discharged_at, transit.cancelled_at = outcome.transit.discharged_at, outcome.transit.cancelled_at
         changed_transits.add(transit.pk)
-        if movement is None:
+        if not outcome.release:
             continue
-        hold, release, partial = movement
+        hold.status, hold.amount, hold.closed_at = outcome.hold.status, outcome.hold.amount, outcome.hold.closed_at
         changed_holds.add(hold.pk)
         seq, prev = heads[hold.guarantee_id]
-        kind = EntryKind.PARTIAL_RELEASE if partial else EntryKind.RELEASE
-        reference = event.message_id or hold.reference
-        digest = entry_hash(
-            prev_hash=prev, guarantee_id=hold.guarantee_id, seq=seq + 1, kind=kind, d_amount=0,
-            d_held=-release, d_claimed=0, d_paid=0, hold_id=hold.pk, reference=reference, created_at=now,
-        )
-        entries.append((hold.guarantee_id, seq + 1, kind, 0, -release, 0, 0, hold.pk, reference, None, now, prev,
-                        digest))
-        heads[hold.guarantee_id] = (seq + 1, digest)
-        released[hold.guarantee_id] += release
+        entry = ledger_entry(guarantee_id=hold.guarantee_id, seq=seq + 1, prev_hash=prev, kind=outcome.kind,
+                             d_held=-outcome.release, hold_id=hold.pk, reference=event.message_id or hold.reference,
+                             created_at=now)
+        entries.append(entry.row())
+        heads[hold.guarantee_id] = (seq + 1, entry.hash)
+        released[hold.guarantee_id] += outcome.release
 
     if stored:
         _update_rows(
@@ -453,7 +458,7 @@ def _apply_events(events: list, *, stored: bool) -> None:
     if ended:
         enquiries_close_on_discharge(transit_ids=ended)
     if entries:
-        _copy_rows(LedgerEntry._meta.db_table, _ENTRY_COLUMNS, entries)
+        _insert_rows(LedgerEntry._meta.db_table, ENTRY_COLUMNS, entries)
         moved = sorted(pk for pk, amount in released.items() if amount)
         _move_balances(
             [(pk, released[pk], heads[pk][0], heads[pk][1], guarantees[pk].ledger_seq, guarantees[pk].ledger_hash)
@@ -488,53 +493,18 @@ class _HoldRow:
     closed_at: datetime.datetime | None
 
 
-def _apply(transit: _TransitRow, hold: _HoldRow | None, event, now) -> tuple[_HoldRow, int, bool] | None:
-    """``transits._apply`` and ``holds.hold_release`` on locked rows held in memory. Returns the release made
-    (hold, amount, partial) or ``None``; raises a ``DomainError`` to reject the event."""
-    kind = event.type
-    if kind in (EventType.BORDER_EXIT, EventType.BORDER_ENTRY):
-        _advance(transit, TransitStatus.IN_TRANSIT)
-        return None
-    if kind == EventType.ARRIVAL:
-        _advance(transit, TransitStatus.ARRIVED)
-        transit.arrived_at = transit.arrived_at or event.occurred_at
-        return None
-    if transit.status in _CLOSED:
-        return None  # already discharged or cancelled: nothing more to release
-    if transit.status == TransitStatus.CLAIMED:
-        raise Conflict(_("The guarantee was already invoked for this transit."))
-    movement = None
-    if hold is not None and hold.status == HoldStatus.HELD:
-        wanted = event.amount_released if kind == EventType.PARTIAL_DISCHARGE else None
-        release = hold.amount if wanted is None else min(wanted, hold.amount)
-        partial = release < hold.amount
-        hold.amount -= release
-        if hold.amount == 0:
-            hold.status = HoldStatus.RELEASED
-            hold.closed_at = now
-        movement = (hold, release, partial)
-    if kind == EventType.CANCELLATION:
-        transit.status = TransitStatus.CANCELLED
-        transit.cancelled_at = event.occurred_at
-    elif hold is None or hold.status == HoldStatus.RELEASED:
-        transit.status = TransitStatus.DISCHARGED
-        transit.discharged_at = event.occurred_at
-    return movement
-
-
-def _advance(transit: _TransitRow, status: str) -> None:
-    if transit.status in _CLOSED or transit.status == TransitStatus.CLAIMED:
-        return
-    if _PROGRESS.get(status, 0) > _PROGRESS.get(transit.status, 0):
-        transit.status = status
-
-
 def _update_rows(table: str, *columns: tuple[str, str], rows: list[tuple]) -> None:
-    """``UPDATE table SET col = v.col ... FROM unnest(arrays) v WHERE table.id = v.id``: one statement, one
-    array per column, whatever the number of rows."""
+    """Set columns of many rows by id. On PostgreSQL one statement whatever the number of rows
+    (``UPDATE ... FROM unnest(arrays)``, one array per column); elsewhere one prepared UPDATE for all rows."""
     if not rows:
         return
     names = [name for name, _type in columns]
+    if connection.vendor != "postgresql":
+        sets = ", ".join(f"{name} = %s" for name in names)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s",
+                               [_portable((*row[1:], row[0])) for row in rows])
+        return
     arrays = ", ".join(["%s::bigint[]", *(f"%s::{sql_type}[]" for _name, sql_type in columns)])
     sets = ", ".join(f"{name} = v.{name}" for name in names)
     sql = f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
@@ -547,6 +517,17 @@ def _move_balances(rows: list[tuple], now) -> None:
     if not rows:
         return
     table = Guarantee._meta.db_table
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            for pk, released, seq, head, prev_seq, prev_head in rows:
+                cursor.execute(
+                    f"UPDATE {table} SET held = held - %s, ledger_seq = %s, ledger_hash = %s, updated_at = %s "
+                    "WHERE id = %s AND ledger_seq = %s AND ledger_hash = %s",
+                    _portable((released, seq, head, now, pk, prev_seq, prev_head)),
+                )
+                if cursor.rowcount != 1:
+                    raise RuntimeError("a guarantee changed under its row lock; the chunk is rolled back")
+        return
     placeholder = "(%s::bigint, %s::bigint, %s::integer, %s::varchar, %s::integer, %s::varchar)"
     sql = (
         f"UPDATE {table} AS g SET held = g.held - v.released, ledger_seq = v.seq, ledger_hash = v.hash, "

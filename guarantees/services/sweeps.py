@@ -39,6 +39,7 @@ from guarantees.models import (
     TransitStatus,
 )
 from guarantees.services.discharge_bulk import transit_events_apply_batch
+from guarantees.services.events import events_attach
 from guarantees.services.guarantees import guarantee_expire
 from guarantees.services.notifications import format_fcfa, notice_send, notification_emails_send
 
@@ -99,7 +100,8 @@ def transit_events_sweep(*, older_than_seconds: int | None = None, batch: int | 
 
 
 def _attach_waiting(*, cutoff, batch: int) -> int:
-    """Waiting events whose declaration is here by now: attach them as the declaration would have."""
+    """Waiting events whose declaration is here by now (it came while they were being stored): each meets its
+    declaration as it would have, checked against the rules with the transit's route (``events_attach``)."""
     refs = list(
         TransitEvent.objects.filter(status=EventStatus.WAITING, received_at__lt=cutoff)
         .filter(Exists(Transit.objects.filter(declaration_ref=OuterRef("declaration_ref"))))
@@ -113,9 +115,8 @@ def _attach_waiting(*, cutoff, batch: int) -> int:
                 TransitEvent.objects.select_for_update(skip_locked=True)
                 .filter(status=EventStatus.WAITING, declaration_ref=ref).values_list("pk", flat=True)
             )
-            attached += TransitEvent.objects.filter(pk__in=ids, status=EventStatus.WAITING).update(
-                transit=transit, status=EventStatus.RECEIVED
-            )
+            events_attach(transit=transit, event_ids=ids)
+            attached += len(ids)
     return attached
 
 

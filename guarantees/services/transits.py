@@ -1,16 +1,12 @@
-"""Transits: declaration with its hold, events from the customs systems, bulk discharge files.
+"""Transits: the declaration with its hold, and bulk discharge files (their events: ``services.events``).
 
-Every message is stored in PostgreSQL before it is answered. Declarations are idempotent on
-``declaration_ref`` and events on the sender's ``message_id``: the same content again changes nothing; other
-content under the same id is a conflict. Events are applied after the commit by a task
-(``apply_transit_event``), which is safe to run twice; an event whose declaration has not arrived yet
-waits and is applied when the declaration comes. Nothing received is dropped: a refused event is kept as
-``rejected`` with its reason.
+Every message is stored before it is answered. Declarations are idempotent on ``declaration_ref``: the same
+content again changes nothing; other content under the same reference is a conflict. Events sent before the
+declaration wait for it and are checked against the rules with its route when it comes (``events_attach``).
 """
 
 import csv
 import datetime
-import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -20,10 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from guarantees.errors import Conflict, CountryNotCovered, DomainError, InvalidDeclaration, NotAllowed, NotFound
+from guarantees.errors import Conflict, CountryNotCovered, DomainError, InvalidDeclaration, NotAllowed
 from guarantees.models import (
     AmountSource,
     Country,
@@ -33,43 +28,17 @@ from guarantees.models import (
     EventStatus,
     EventType,
     Guarantee,
-    HoldStatus,
     JobStatus,
     Office,
     StopRole,
     Transit,
     TransitEvent,
-    TransitStatus,
     TransitStop,
 )
 from guarantees.services.amount_at_stake import AmountAtStakeError, amount_at_stake_compute
-from guarantees.services.enquiries import enquiries_close_on_discharge
-from guarantees.services.holds import hold_release, hold_reserve
-from guarantees.sql import hot_cursor, insert, insert_params, insert_sql, mark_inserted
-
-# How far along its way a transit is; an event never moves a transit backwards (events may come shuffled).
-_PROGRESS = {
-    TransitStatus.DECLARED: 0,
-    TransitStatus.IN_TRANSIT: 1,
-    TransitStatus.OVERDUE: 1,
-    TransitStatus.ARRIVED: 2,
-}
-_CLOSED = (TransitStatus.DISCHARGED, TransitStatus.CANCELLED, TransitStatus.SETTLED)
-
-
-def content_hash(data: dict) -> str:
-    """A stable digest of a message's meaningful content (keys sorted, datetimes in UTC ISO form)."""
-
-    def norm(value):
-        if isinstance(value, datetime.datetime):
-            return value.astimezone(datetime.timezone.utc).isoformat()
-        if isinstance(value, dict):
-            return {k: norm(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [norm(v) for v in value]
-        return value
-
-    return hashlib.sha256(json.dumps(norm(data), sort_keys=True, default=str).encode()).hexdigest()
+from guarantees.services.events import content_hash, events_attach, transit_event_receive
+from guarantees.services.holds import hold_reserve
+from guarantees.sql import hot_cursor, insert_params, insert_sql, mark_inserted
 
 
 # --- Declaration ------------------------------------------------------------------------------------
@@ -232,7 +201,8 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
             write = _transit_write_postgresql if connection.vendor == "postgresql" else _transit_write_orm
             waiting = write(transit, stops)
             if waiting:
-                _queue_apply(waiting)
+                # Events sent before the declaration: each checked against the rules with this route now.
+                events_attach(transit=transit, event_ids=waiting)
     except (IntegrityError, Conflict):
         # The same declaration committed by a concurrent request: answer as a replay.
         existing = Transit.objects.filter(declaration_ref=ref).first()
@@ -295,193 +265,11 @@ def _replayed(existing: Transit, digest: str) -> Transit:
     return existing
 
 
-# --- Events ------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _EventContext:
-    """What an event is checked against, read in one query (portable SQL): the office it names, an event
-    already stored under its message id from this sender, and its transit with whether the route crosses the
-    sender's country."""
-
-    office: tuple[int, str] | None  # (id, country)
-    existing: tuple[int, str] | None  # (id, content_hash)
-    transit: tuple[int, bool] | None  # (id, crosses the sender's country)
-
-
-def _event_context(*, sender, message_id: str, ref: str, office_code: str) -> _EventContext:
-    sql = (
-        f"SELECT 'o', o.id, o.country_id FROM {Office._meta.db_table} o WHERE o.code = %s "
-        f"UNION ALL SELECT 'e', e.id, e.content_hash FROM {TransitEvent._meta.db_table} e "
-        "WHERE e.sender_id = %s AND e.message_id = %s "
-        f"UNION ALL SELECT 't', t.id, CASE WHEN EXISTS (SELECT 1 FROM {TransitStop._meta.db_table} s "
-        "WHERE s.transit_id = t.id AND s.country_id = %s) THEN 'yes' ELSE 'no' END "
-        f"FROM {Transit._meta.db_table} t WHERE t.declaration_ref = %s"
-    )
-    found = {}
-    with hot_cursor() as cursor:
-        cursor.execute(sql, [office_code, sender.pk, message_id, sender.country_id, ref])
-        for kind, pk, text in cursor.fetchall():
-            found[kind] = (pk, text == "yes") if kind == "t" else (pk, text)
-    return _EventContext(found.get("o"), found.get("e"), found.get("t"))
-
-
-def _parse_event(data: dict, *, sender) -> tuple[dict, _EventContext]:
-    """The event's fields, checked, and what it is checked against in the database (one query)."""
-    errors: dict[str, list] = {}
-    message_id = str(data.get("message_id") or "").strip()
-    if not message_id or len(message_id) > 100:
-        errors["message_id"] = [_("A message id of 1 to 100 characters is required.")]
-    ref = str(data.get("declaration_ref") or "").strip()
-    if not ref or len(ref) > 64:
-        errors["declaration_ref"] = [_("A declaration reference of 1 to 64 characters is required.")]
-    event_type = data.get("type")
-    if event_type not in EventType.values:
-        errors["type"] = [_("Unknown event type.")]
-    occurred_at = data.get("occurred_at")
-    if isinstance(occurred_at, str):
-        occurred_at = parse_datetime(occurred_at)
-    if not isinstance(occurred_at, datetime.datetime) or timezone.is_naive(occurred_at):
-        errors["occurred_at"] = [_("A date and time with its time zone is required.")]
-    amount = data.get("amount_released")
-    if event_type == EventType.PARTIAL_DISCHARGE:
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            errors["amount_released"] = [_("A partial discharge needs the amount released, in whole francs.")]
-    elif amount is not None:
-        errors["amount_released"] = [_("Only a partial discharge carries an amount released.")]
-    office_code = str(data.get("office") or "").upper()
-    context = _event_context(sender=sender, message_id=message_id, ref=ref, office_code=office_code)
-    if context.office is None:
-        errors["office"] = [_("Unknown customs office.")]
-    if errors:
-        raise InvalidDeclaration(errors)
-    return {"message_id": message_id, "declaration_ref": ref, "type": event_type, "office": office_code,
-            "occurred_at": occurred_at, "amount_released": amount}, context
-
-
-def transit_event_receive(*, sender, data: dict, api_key=None, by=None, bulk_job=None) -> tuple[TransitEvent, bool]:
-    """Store an event and queue its application. Returns ``(event, created)``; ``created`` is False for a
-    replay of the same message.
-
-    The checks read one query (``_event_context``) and the event is one INSERT: customs systems send several
-    events per transit, which makes this the API's busiest write. When the transit is known and the caller
-    holds no transaction, the INSERT commits on its own; otherwise it runs in a block of its own (a savepoint
-    inside the caller's), which also re-checks, after the insert, for a declaration committed meanwhile."""
-    clean, context = _parse_event(data, sender=sender)
-    digest = content_hash(clean)
-    if context.existing is not None:
-        existing_id, existing_digest = context.existing
-        if existing_digest != digest:
-            raise Conflict()
-        return TransitEvent.objects.get(pk=existing_id), False
-    office_id, office_country = context.office
-    if office_country != sender.country_id:
-        raise NotAllowed(_("The office is not one of your country's offices."))
-    transit_id = None
-    if context.transit is not None:
-        transit_id, crosses = context.transit
-        if not crosses:
-            raise NotFound()
-    payload = {k: (v.isoformat() if k == "occurred_at" else v) for k, v in clean.items()}
-    event = TransitEvent(
-        sender=sender, message_id=clean["message_id"], declaration_ref=clean["declaration_ref"],
-        transit_id=transit_id, type=clean["type"], office_id=office_id, occurred_at=clean["occurred_at"],
-        amount_released=clean["amount_released"], payload=payload, content_hash=digest,
-        status=EventStatus.RECEIVED if transit_id else EventStatus.WAITING, api_key=api_key,
-        received_by_user=by, bulk_job=bulk_job,
-    )
-    try:
-        if transit_id is not None and not connection.in_atomic_block:
-            insert(event)  # one statement, committed by itself
-            _queue_apply([event.pk])
-        else:
-            with transaction.atomic():
-                insert(event)
-                if transit_id is None:
-                    # The declaration may be committing right now: re-check under its unique key after insert.
-                    transit = Transit.objects.filter(declaration_ref=clean["declaration_ref"]).first()
-                    if transit is not None:
-                        event.transit = transit
-                        event.status = EventStatus.RECEIVED
-                        event.save(update_fields=["transit", "status"])
-                if event.status == EventStatus.RECEIVED:
-                    _queue_apply([event.pk])
-    except IntegrityError:
-        existing = TransitEvent.objects.filter(sender=sender, message_id=clean["message_id"]).first()
-        if existing is None:
-            raise
-        if existing.content_hash != digest:
-            raise Conflict() from None
-        return existing, False
-    return event, True
-
-
-def _queue_apply(event_ids: list[int]) -> None:
-    from guarantees.tasks import apply_transit_event
-
-    for pk in event_ids:
-        transaction.on_commit(lambda pk=pk: apply_transit_event.delay(pk), robust=True)
-
-
-def transit_event_apply(*, event_id: int) -> TransitEvent | None:
-    """Apply a stored event to its transit. Safe to run twice and in any order of events."""
-    with transaction.atomic():
-        event = TransitEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.status != EventStatus.RECEIVED or event.transit_id is None:
-            return event
-        transit = Transit.objects.select_for_update().get(pk=event.transit_id)
-        event.attempts += 1
-        try:
-            with transaction.atomic():
-                _apply(transit, event)
-        except DomainError as exc:
-            event.status = EventStatus.REJECTED
-            event.error_code = exc.code
-            event.error_detail = str(exc.message)
-        else:
-            event.status = EventStatus.APPLIED
-            event.applied_at = timezone.now()
-        event.save(update_fields=["status", "error_code", "error_detail", "attempts", "applied_at"])
-        return event
-
-
-def _advance(transit: Transit, status: str) -> None:
-    if transit.status in _CLOSED or transit.status == TransitStatus.CLAIMED:
-        return
-    if _PROGRESS.get(status, 0) > _PROGRESS.get(transit.status, 0):
-        transit.status = status
-
-
-def _apply(transit: Transit, event: TransitEvent) -> None:
-    kind = event.type
-    before = transit.status
-    if kind in (EventType.BORDER_EXIT, EventType.BORDER_ENTRY):
-        _advance(transit, TransitStatus.IN_TRANSIT)
-    elif kind == EventType.ARRIVAL:
-        _advance(transit, TransitStatus.ARRIVED)
-        transit.arrived_at = transit.arrived_at or event.occurred_at
-    elif kind in (EventType.DISCHARGE, EventType.PARTIAL_DISCHARGE, EventType.CANCELLATION):
-        if transit.status in _CLOSED:
-            return  # already discharged or cancelled: nothing more to release
-        if transit.status == TransitStatus.CLAIMED:
-            raise Conflict(_("The guarantee was already invoked for this transit."))
-        hold = transit.hold
-        amount = event.amount_released if kind == EventType.PARTIAL_DISCHARGE else None
-        if hold is not None and hold.status == HoldStatus.HELD:
-            hold = hold_release(hold=hold, amount=amount, reference=event.message_id)
-        if kind == EventType.CANCELLATION:
-            transit.status = TransitStatus.CANCELLED
-            transit.cancelled_at = event.occurred_at
-        elif hold is None or hold.status == HoldStatus.RELEASED:
-            transit.status = TransitStatus.DISCHARGED
-            transit.discharged_at = event.occurred_at
-    transit.save()
-    if transit.status != before and transit.status in (TransitStatus.DISCHARGED, TransitStatus.CANCELLED):
-        enquiries_close_on_discharge(transit_ids=[transit.pk])
-
-
 # --- Bulk discharge files ---------------------------------------------------------------------------
 
 FILE_FIELDS = ("message_id", "declaration_ref", "type", "office", "occurred_at", "amount_released")
+# A line of a discharge file (CSV or JSON) that names no type is a discharge.
+FILE_DEFAULT_TYPE = EventType.DISCHARGE
 
 
 def discharge_file_receive(*, sender, filename: str, content: bytes, api_key=None, by=None) -> DischargeFile:
@@ -510,9 +298,6 @@ def _file_lines(job: DischargeFile) -> list[dict]:
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
         line = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
-        line.setdefault("type", "discharge")
-        if not line.get("type"):
-            line["type"] = "discharge"
         amount = line.get("amount_released")
         if amount in ("", None):
             line["amount_released"] = None
@@ -552,10 +337,8 @@ def discharge_file_process(*, job_id: int) -> DischargeFile | None:
     job.save(update_fields=["status", "started_at", "total", "done", "duplicates", "failed", "errors"])
     for number, line in enumerate(lines, start=1):
         try:
-            if not isinstance(line, dict):
-                raise InvalidDeclaration({"line": [_("Each line must be an object.")]})
-            _event, created = transit_event_receive(sender=job.sender, data=line, api_key=job.api_key, by=job.uploaded_by,
-                                               bulk_job=job)
+            _event, created = transit_event_receive(sender=job.sender, data=line, api_key=job.api_key,
+                                                    by=job.uploaded_by, bulk_job=job, default_type=FILE_DEFAULT_TYPE)
         except DomainError as exc:
             job.failed += 1
             job.errors.append({"line": number, "code": exc.code, "detail": str(exc.message), **exc.extra})

@@ -7,6 +7,7 @@ organisation's notification or another country's reconciliation → 404.
 """
 
 import datetime
+import json
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -21,7 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from guarantees.errors import DomainError
-from guarantees.models import DifferenceKind, Notification, ReconciliationStatus, TaskFailure
+from guarantees.models import DifferenceKind, LedgerCheckpoint, Notification, ReconciliationStatus, TaskFailure
+from guarantees.selectors.transits import refused_events_visible_to
+from guarantees.services.checkpoints import checkpoint_export
 from guarantees.services.notifications import notification_mark_read, notifications_mark_all_read
 from guarantees.services.reconciliation import (
     CSV_FIELDS,
@@ -247,3 +250,55 @@ def task_failure_resolve_view(request, pk):
     else:
         messages.success(request, _("The failure is marked resolved."))
     return redirect("guarantees:task_failure_detail", pk=pk)
+
+
+# --- Refused transit events (secretariat: all; customs: those they sent) --------------------------------------
+
+_EVENT_REASONS = {
+    "not_on_route": gettext_lazy("Route does not cross the sender's country"),
+    "sender_not_allowed": gettext_lazy("Sender may not report this event"),
+    "office_not_allowed": gettext_lazy("Office not allowed for this event"),
+    "office_not_yours": gettext_lazy("Office of another country"),
+    "dated_before_declaration": gettext_lazy("Dated before the declaration"),
+    "dated_in_future": gettext_lazy("Dated in the future"),
+    "above_held": gettext_lazy("More than is held"),
+}
+
+
+@require_safe
+@login_required
+def refused_events(request):
+    require(request, "event.refused")
+    events = refused_events_visible_to(user=request.user)
+    reason = request.GET.get("reason", "")
+    if reason:
+        events = events.filter(error_code=reason[:40])
+    sender = request.GET.get("sender", "").upper()[:2]
+    if sender and request.user.can("ledger.audit"):
+        events = events.filter(sender__country_id=sender)
+    page, query = paginate(request, events)
+    context = {"page": page, "query": query, "reasons": _EVENT_REASONS, "reason": reason, "sender": sender,
+               "senders": ["BF", "ML", "NE", "TG"] if request.user.can("ledger.audit") else []}
+    return render(request, "guarantees/operations/refused_events.html", context)
+
+
+# --- The ledger's signed checkpoints (secretariat) ---------------------------------------------------------
+
+@require_safe
+@login_required
+def ledger_checkpoints(request):
+    require(request, "ledger.audit")
+    page, query = paginate(request, LedgerCheckpoint.objects.defer("document").order_by("-created_at", "-pk"))
+    return render(request, "guarantees/operations/ledger_checkpoints.html", {"page": page, "query": query})
+
+
+@require_safe
+@login_required
+def ledger_checkpoint_download(request, pk):
+    require(request, "ledger.audit")
+    checkpoint = get_object_or_404(LedgerCheckpoint, pk=pk)
+    response = HttpResponse(json.dumps(checkpoint_export(checkpoint), indent=1), content_type="application/json")
+    name = f"ledger-checkpoint-{checkpoint.created_at:%Y%m%dT%H%M%SZ}-{checkpoint.digest[:12]}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create, api_key_revoke
+from guarantees.models import EventStatus, TransitEvent
 from tests.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
@@ -120,8 +121,11 @@ def test_transit_events(matrix):
                 "occurred_at": timezone.now().isoformat()}
         return client.post(f"/api/v1/transits/{REF}/events", body, format="json").status_code
 
-    # Mali's system, with a Malian office, names a transit that never crosses Mali: 404.
-    assert _row(matrix, call) == _expect(403, key_tg=202, key_bf=202, key_ml=404)
+    # Mali's system, with a Malian office, names a transit that never crosses Mali: answered as for a transit not
+    # declared yet (202: nothing tells it the reference exists), kept refused, never applied.
+    assert _row(matrix, call) == _expect(403, key_tg=202, key_bf=202, key_ml=202)
+    refused = TransitEvent.objects.get(message_id="M-key_ml")
+    assert refused.status == EventStatus.REJECTED and refused.error_code == "not_on_route"
 
 
 def test_transit_event_with_an_office_of_another_country(matrix):

@@ -107,9 +107,15 @@ def test_office_of_another_country_is_403(declared):
     assert not TransitEvent.objects.exists()
 
 
-def test_transit_not_crossing_the_callers_country_is_404(declared):
-    response = _post(declared.key_client("ML"), _event("ML-X", "border_entry", "MLHERE"))
-    assert response.status_code == 404 and response.json()["code"] == "not_found"
+def test_transit_not_crossing_the_callers_country_is_answered_like_an_unknown_one(declared):
+    mali = declared.key_client("ML")
+    response = _post(mali, _event("ML-X", "border_entry", "MLHERE"))
+    unknown = _post(mali, _event("ML-Y", "border_entry", "MLHERE"), ref="NOT-DECLARED-YET")
+    # The same answer: Mali's key cannot tell which references Togo declared.
+    assert (response.status_code, response.json()) == (unknown.status_code, unknown.json()) == (202, {"status": "accepted"})
+    refused = TransitEvent.objects.get(message_id="ML-X")
+    assert refused.status == EventStatus.REJECTED and refused.error_code == "not_on_route"
+    assert _transit().status == TransitStatus.DECLARED
 
 
 @pytest.mark.parametrize(

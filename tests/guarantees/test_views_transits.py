@@ -24,9 +24,8 @@ from guarantees.reference_import import reference_import
 from guarantees.services.transits import (
     discharge_file_process,
     transit_declare,
-    transit_event_apply,
-    transit_event_receive,
 )
+from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.builders import active_guarantee, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member
 
@@ -94,7 +93,8 @@ def world(db):
     )
     niamey, _ = transit_declare(
         sender=togo, guarantee=g_b, data=declaration("TG-2026-T-000103", office_of_destination="NENIAM",
-                                                      corridor="LOM-NIA", amount=7_000_000),
+                                                      corridor="LOM-NIA", amount=7_000_000,
+                                                      declared_at=NOW - datetime.timedelta(days=3)),
     )
     people = {
         "agent_a": a.agent,
@@ -172,7 +172,7 @@ def test_filter_by_status(world):
     bf = world["bf"]
     event, _ = transit_event_receive(sender=bf, data={
         "message_id": "ARR-1", "declaration_ref": world["computed"].declaration_ref, "type": "arrival",
-        "office": "BFOUAG", "occurred_at": (NOW + datetime.timedelta(days=2)).isoformat(),
+        "office": "BFOUAG", "occurred_at": timezone.now().isoformat(),
     })
     transit_event_apply(event_id=event.pk)
     client = client_for(world["people"]["secretariat"])
@@ -260,7 +260,8 @@ def test_detail_shows_the_breakdown_per_country_and_highlights_the_one_kept(worl
 def test_detail_shows_route_hold_and_event_timeline_in_the_office_zone(world):
     transit = world["niamey"]
     bf, niger = world["bf"], world["people"]["officer_ne"].organisation
-    occurred = datetime.datetime(2026, 3, 4, 22, 30, tzinfo=datetime.timezone.utc)
+    # Two days after its declaration, at 22:30 UTC (events dated before the declaration are refused).
+    occurred = (NOW - datetime.timedelta(days=2)).replace(hour=22, minute=30, second=0)
     ok, _ = transit_event_receive(sender=niger, data={
         "message_id": "NE-1", "declaration_ref": transit.declaration_ref, "type": "border_entry", "office": "NEMAKA",
         "occurred_at": occurred.isoformat(),

@@ -244,7 +244,8 @@ def seed_demo_guarantees(stdout) -> None:
         guarantee_prepare,
         guarantee_request,
     )
-    from guarantees.services.transits import transit_declare, transit_event_apply, transit_event_receive
+    from guarantees.services.transits import transit_declare
+    from guarantees.services.events import transit_event_apply, transit_event_receive
 
     def user(email):
         return User.objects.get(email=email)

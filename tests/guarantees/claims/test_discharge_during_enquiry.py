@@ -22,7 +22,8 @@ from guarantees.models import (
 from guarantees.services.claims import claim_issue
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.transits import discharge_file_receive, transit_event_apply, transit_event_receive
+from guarantees.services.transits import discharge_file_receive
+from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.guarantees.claims.conftest import balances
 
 

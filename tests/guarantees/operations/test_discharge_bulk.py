@@ -1,22 +1,26 @@
 """The batched path for discharge files gives what the line-by-line path gives: the same counts, the same
 per-line errors, the same events, the same releases in a valid ledger; and it resumes after a crash."""
 
+import datetime
 import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from guarantees.models import DischargeFile, EventStatus, JobStatus, LedgerEntry, Transit, TransitEvent
 from guarantees.services import discharge_bulk
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.transits import discharge_file_process, transit_event_apply
+from guarantees.services.transits import discharge_file_process
+from guarantees.services.events import transit_event_apply
 from tests.guarantees.operations.conftest import declare, make_world
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "message_id,declaration_ref,type,office,occurred_at,amount_released\n"
-AT = "2026-03-04T10:30:00+00:00"
+# After the declarations (made two hours ago by ``declare``): an event dated before its declaration is refused.
+AT = (timezone.now() - datetime.timedelta(hours=1)).replace(microsecond=0).isoformat()
 
 
 def _file(p: str) -> bytes:
@@ -34,7 +38,7 @@ def _file(p: str) -> bytes:
         f"{p}-9,{p}-T4,discharge,BFOUAG,not-a-date,",
         f"{p}-10,{p}-T4,discharge,BFOUAG,{AT},12",  # an amount on a full discharge
         f"{p}-11,{p}-NOT-YET,discharge,BFOUAG,{AT},",  # its declaration has not come: waits
-        f"{p}-12,{p}-T4,partial_discharge,BFOUAG,{AT},99000000",  # more than held: releases what is held
+        f"{p}-12,{p}-T4,partial_discharge,BFOUAG,{AT},99000000",  # more than held: kept, refused when applied
     ]
     return (HEADER + "\n".join(lines) + "\n").encode()
 
@@ -80,6 +84,10 @@ def test_the_batched_path_gives_what_the_line_by_line_path_gives(world, django_c
     # Nothing left for a task to apply: the batched path applied its events itself.
     assert not TransitEvent.objects.filter(bulk_job=new, status=EventStatus.RECEIVED).exists()
     assert TransitEvent.objects.get(message_id="NEW-11").status == EventStatus.WAITING
+    # More than is held: kept, refused, and the hold untouched (it used to release everything quietly).
+    too_much = TransitEvent.objects.get(message_id="NEW-12")
+    assert (too_much.status, too_much.error_code) == (EventStatus.REJECTED, "above_held")
+    assert Transit.objects.select_related("hold").get(declaration_ref="NEW-T4").hold.amount == 4_500_000
 
 
 def test_a_second_run_of_a_done_file_changes_nothing(world):
@@ -121,7 +129,7 @@ def test_a_crash_mid_file_resumes_after_the_last_committed_chunk(world, monkeypa
 
 
 def test_a_line_received_meanwhile_by_the_api_is_a_duplicate(world):
-    from guarantees.services.transits import transit_event_receive
+    from guarantees.services.events import transit_event_receive
 
     _world_with_transits(world, "RACE")
     ev, _ = transit_event_receive(sender=world.burkina, data={

@@ -19,7 +19,7 @@ from guarantees.services.reconciliation import (
     reconciliation_receive,
     reconciliation_run,
 )
-from guarantees.services.transits import transit_event_apply, transit_event_receive
+from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.guarantees.operations.conftest import declare, event
 
 pytestmark = pytest.mark.django_db

@@ -31,7 +31,7 @@ from guarantees.services.sweeps import (
     transit_events_sweep,
     transits_mark_overdue,
 )
-from guarantees.services.transits import transit_event_apply, transit_event_receive
+from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.guarantees.operations.conftest import declare, event, make_world
 
 pytestmark = pytest.mark.django_db

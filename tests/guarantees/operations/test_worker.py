@@ -31,7 +31,8 @@ from guarantees.models import (
     TransitEvent,
 )
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.transits import transit_declare, transit_event_receive
+from guarantees.services.transits import transit_declare
+from guarantees.services.events import transit_event_receive
 from tests.guarantees.operations.conftest import declaration, event, make_world, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]

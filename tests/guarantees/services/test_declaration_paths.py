@@ -17,10 +17,11 @@ from accounts.models import ApiKey
 from guarantees.errors import Conflict, InvalidDeclaration
 from guarantees.models import EventStatus, Guarantee, Transit, TransitEvent, TransitStop
 from guarantees.reference_import import reference_import
-from guarantees.services import transits
+from guarantees.services import events, transits
 from guarantees.services.access_codes import access_code_check, access_code_issue
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.transits import transit_declare, transit_event_receive
+from guarantees.services.transits import transit_declare
+from guarantees.services.events import transit_event_receive
 from guarantees.sql import insert
 from tests.builders import active_guarantee, scene
 from tests.factories import CustomsFactory, country
@@ -86,12 +87,12 @@ def _declare_after_waiting_events(s, togo, ref: str) -> tuple[Transit, list[int]
             "occurred_at": (NOW + datetime.timedelta(days=days)).isoformat(),
         })
     queued = []
-    original = transits._queue_apply
-    transits._queue_apply = lambda ids: queued.extend(ids)
+    original = events._queue_apply
+    events._queue_apply = lambda ids: queued.extend(ids)
     try:
         transit, created = transit_declare(sender=togo, guarantee=g, data=declaration(ref))
     finally:
-        transits._queue_apply = original
+        events._queue_apply = original
     return transit, queued, created
 
 
@@ -221,14 +222,14 @@ def test_an_event_for_a_known_transit_outside_a_transaction_commits_by_itself(wo
     g = active_guarantee(s, amount=100_000_000)
     transit_declare(sender=togo, guarantee=g, data=declaration("T-AUTO"))
     queued = []
-    monkeypatch.setattr(transits, "_queue_apply", queued.extend)
+    monkeypatch.setattr(events, "_queue_apply", queued.extend)
     assert not connection.in_atomic_block
     event, created = transit_event_receive(sender=s.customs, data=_event("T-AUTO", "M-AUTO"))
     assert created and queued == [event.pk]
     assert TransitEvent.objects.get(pk=event.pk).status == EventStatus.RECEIVED
     # The same message again, and a concurrent duplicate lost on the unique key: a replay, nothing stored twice.
     assert transit_event_receive(sender=s.customs, data=_event("T-AUTO", "M-AUTO")) == (event, False)
-    monkeypatch.setattr(transits, "_event_context", lambda **kw: transits._EventContext(
-        office=(event.office_id, "BF"), existing=None, transit=(event.transit_id, True)))
+    monkeypatch.setattr(events, "_context", lambda **kw: events._Context(
+        office=(event.office_id, "BF"), existing=None, transit_id=event.transit_id))
     assert transit_event_receive(sender=s.customs, data=_event("T-AUTO", "M-AUTO")) == (event, False)
     assert TransitEvent.objects.filter(message_id="M-AUTO").count() == 1

@@ -11,9 +11,8 @@ from guarantees.services.transits import (
     discharge_file_process,
     discharge_file_receive,
     transit_declare,
-    transit_event_apply,
-    transit_event_receive,
 )
+from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.builders import active_guarantee, scene
 from tests.factories import CustomsFactory, country
 
@@ -168,12 +167,13 @@ def test_event_at_an_office_of_another_country_is_not_allowed(world):
         transit_event_receive(sender=s.customs, data=event(office="TGCINK"))
 
 
-def test_event_from_a_country_off_the_route_is_not_found(world):
+def test_event_from_a_country_off_the_route_is_kept_refused(world):
     s, togo, g = world
     transit_declare(sender=togo, guarantee=g, data=declaration())
     niger = CustomsFactory(country=country("NE"))
-    with pytest.raises(NotFound):
-        transit_event_receive(sender=niger, data=event(office="NENIAM"))
+    stored, created = transit_event_receive(sender=niger, data=event(office="NENIAM"))
+    assert created and stored.status == EventStatus.REJECTED and stored.error_code == "not_on_route"
+    assert transit_event_apply(event_id=stored.pk).status == EventStatus.REJECTED  # never applied
 
 
 @pytest.mark.parametrize("bad", [
