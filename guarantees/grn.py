@@ -1,4 +1,4 @@
-"""Guarantee reference numbers: ``26BF482913570264-31``.
+"""Guarantee reference numbers: ``26BF482913570264-63``.
 
 Year (2 digits), country of issue (2 letters), a 12-digit serial, then two check digits computed with
 ISO 7064 MOD 97-10 (as in IBANs) over the rest, letters converted to numbers (A=10 … Z=35). A typing error
