@@ -108,7 +108,9 @@ def _client(request) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:  # "::ffff:192.0.2.1" is the IPv4 client 192.0.2.1
+            return str(ip.ipv4_mapped)
         return f"{ipaddress.ip_network(f'{ip}/64', strict=False).network_address}/64"
     return str(ip)
 

@@ -203,6 +203,10 @@ def test_an_ipv6_client_is_counted_by_its_64_block(settings, guarantee):
         assert Client(REMOTE_ADDR=host).get(_url(guarantee)).status_code == 200
     assert Client(REMOTE_ADDR="2001:db8:1:2:ffff::9").get(_url(guarantee)).status_code == 429
     assert Client(REMOTE_ADDR="2001:db8:1:3::1").get(_url(guarantee)).status_code == 200
+    # An IPv4 client seen through an IPv6 socket is that IPv4 client.
+    assert Client(REMOTE_ADDR="::ffff:192.0.2.1").get(_url(guarantee)).status_code == 200
+    assert Client(REMOTE_ADDR="192.0.2.1").get(_url(guarantee)).status_code == 200
+    assert Client(REMOTE_ADDR="::ffff:192.0.2.1").get(_url(guarantee)).status_code == 429
 
 
 def test_walking_numbers_is_stopped_after_a_few_misses(settings, guarantee):
