@@ -45,10 +45,13 @@ CERTIFICATE_LANGUAGES = env_list("CERTIFICATE_LANGUAGES", ["fr"])
 # Where the certificate is signed (printed in the signature's /Location).
 CERTIFICATE_SIGNING_LOCATION = env_str("CERTIFICATE_SIGNING_LOCATION", "Ouagadougou")
 
-# The public verification page: look-ups (and uploads) per client IP per window, and the largest upload.
+# The public verification page: look-ups (and uploads) per client per window, and the largest upload. The
+# client is the address accounts.network.client_ip reads (behind TRUSTED_PROXY_COUNT proxies), an IPv6 client
+# counted by its /64.
 CERTIFICATE_VERIFY_RATE_LIMIT = env_int("CERTIFICATE_VERIFY_RATE_LIMIT", 30)
 CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS = env_int("CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS", 60)
+# Well-formed numbers not in the register, per client per window: past it, nothing more until the window ends.
+CERTIFICATE_VERIFY_MISS_LIMIT = env_int("CERTIFICATE_VERIFY_MISS_LIMIT", 10)
+CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS = env_int("CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS", 3600)
+# Larger uploads are refused before they are read (config.uploads); a certificate is far smaller.
 CERTIFICATE_UPLOAD_MAX_BYTES = env_int("CERTIFICATE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
-# Behind a reverse proxy every request comes from the proxy: name the header it sets with the client's address
-# (as a META key, e.g. HTTP_X_REAL_IP) so that the limit counts per client, not for everybody at once.
-CERTIFICATE_VERIFY_CLIENT_IP_HEADER = env_str("CERTIFICATE_VERIFY_CLIENT_IP_HEADER")

@@ -22,7 +22,6 @@ worker on the machine's Redis takes its messages), else ``DEFAULT_REDIS_URL``.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime
 import io
 import multiprocessing
@@ -36,6 +35,7 @@ import uuid
 from pathlib import Path
 
 from guarantees.benchmarks.common import BenchmarkError, host_load, percentile
+from guarantees.csv_cells import csv_writer
 
 HELP = "Discharge → hold released with a Celery worker (p50/p95/p99 at a rate), and a bulk file's throughput."
 
@@ -330,7 +330,7 @@ def discharges_csv(refs: list[str], *, run: str) -> bytes:
     from django.utils import timezone
 
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["message_id", "declaration_ref", "type", "office", "occurred_at", "amount_released"])
     at = timezone.now().isoformat()
     for i, ref in enumerate(refs):

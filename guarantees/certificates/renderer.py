@@ -6,6 +6,8 @@ The renderer reads nothing from the database: it prints a *content* snapshot (th
 fingerprinted. It returns ``(filename, mimetype, bytes)`` and runs inside ``translation.override(language)``:
 French by default, English on request. The PDF it returns is not signed yet (see ``signing``).
 
+WeasyPrint reads nothing but the project's static files and ``data:`` URIs (the QR code): see ``fetcher``.
+
 Speed (WeasyPrint is the bulk of a certificate's time): only the locally installed DejaVu fonts (no
 @font-face to fetch or parse), a QR code as a tiny PNG rather than an SVG path, tables with fixed layout (no
 preferred-width pass), no SVG, and no ``counter(pages)`` (it makes WeasyPrint lay the document out twice).
@@ -22,6 +24,7 @@ import threading
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from guarantees.certificates.fetcher import html_document, static_base_url, static_url_fetcher
 from guarantees.certificates.signing import keywords_format
 from guarantees.certificates.words import amount_in_words
 
@@ -59,7 +62,8 @@ def _stylesheet():
     from django.template.loader import get_template
     from weasyprint import CSS
 
-    return CSS(string=get_template(STYLESHEET).template.source)
+    return CSS(string=get_template(STYLESHEET).template.source, base_url=static_base_url(),
+               url_fetcher=static_url_fetcher())
 
 
 _local = threading.local()
@@ -117,14 +121,12 @@ class CertificateRenderer:
         }
 
     def render(self, language: str = "fr") -> tuple[str, str, bytes]:
-        from weasyprint import HTML
-
         with translation.override(language):
             context = self.context(language)
             document = None
             for compact in (False, True):
                 html = render_to_string(self.template_name, {**context, "compact": compact})
-                document = HTML(string=html, base_url=None).render(
+                document = html_document(html).render(
                     stylesheets=[_stylesheet()], font_config=_font_config()
                 )
                 if len(document.pages) == 1:

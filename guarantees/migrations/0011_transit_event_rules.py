@@ -26,7 +26,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guarantees', '0007_ledger_sealed_and_checkpointed'),
+        ('guarantees', '0010_random_grn'),
     ]
 
     operations = [

@@ -238,6 +238,7 @@ class GuaranteeAction(models.TextChoices):
     AMENDMENT_WITHDRAWN = "amendment_withdrawn", pgettext_lazy("guarantee action", "Amendment withdrawn")
     ACCESS_CODE_ISSUED = "access_code_issued", pgettext_lazy("guarantee action", "Access code issued")
     ACCESS_CODE_REVOKED = "access_code_revoked", pgettext_lazy("guarantee action", "Access code revoked")
+    RENUMBERED = "renumbered", pgettext_lazy("guarantee action", "Reference number changed")
 
 
 class GuaranteeEvent(models.Model):

@@ -20,7 +20,6 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,6 +28,7 @@ from django.utils.translation import pgettext_lazy
 
 from guarantees.certificates.renderer import CertificateRenderer
 from guarantees.certificates.signing import SignatureCheck, pdf_sign, pdf_verify, signing_key
+from guarantees.counters import counter_incr, counters_get
 from guarantees.models import Certificate, Country, Guarantee, GuaranteeStatus, GuaranteeVersion
 
 COVERED_COUNTRIES_FALLBACK = ("BF", "ML", "NE", "TG")
@@ -269,17 +269,32 @@ def certificate_check_upload(*, data: bytes) -> UploadCheck:
 
 
 # --- Rate limit of the public page ---------------------------------------------------------------
+# Two counters per client. Look-ups: every request, CERTIFICATE_VERIFY_RATE_LIMIT per window. Misses: a
+# well-formed number (right check digits) that is not in the register, CERTIFICATE_VERIFY_MISS_LIMIT per longer
+# window; past it the client gets nothing at all until the window ends. Somebody with a real number rarely
+# misses (a typo is caught by the check digits and not counted); somebody walking numbers does nothing else.
+
+
+def _verify_key(kind: str, client: str, window: int) -> str:
+    return f"certificates:verify:{kind}:{client}:{int(timezone.now().timestamp() // window)}"
+
+
+def _miss_window() -> int:
+    return max(1, settings.CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS)
 
 
 def verification_allowed(*, client: str) -> bool:
-    """Count one look-up for ``client`` (an IP address); False once it passes the limit in the window."""
+    """Count one look-up for ``client``; False once it passed the look-ups' limit in the window, or the misses'
+    limit in theirs."""
+    (misses,) = counters_get([_verify_key("misses", client, _miss_window())])
+    if misses >= settings.CERTIFICATE_VERIFY_MISS_LIMIT:
+        return False
     window = max(1, settings.CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS)
-    bucket = int(timezone.now().timestamp() // window)
-    key = f"certificates:verify:{client}:{bucket}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    return count <= settings.CERTIFICATE_VERIFY_RATE_LIMIT
+    return counter_incr(_verify_key("lookups", client, window), timeout=window + 5) \
+        <= settings.CERTIFICATE_VERIFY_RATE_LIMIT
+
+
+def verification_missed(*, client: str) -> None:
+    """Count a well-formed number that is not in the register against ``client``."""
+    window = _miss_window()
+    counter_incr(_verify_key("misses", client, window), timeout=window + 5)

@@ -540,12 +540,13 @@ class ClaimDocumentRenderer:
         }
 
     def render(self) -> tuple[str, str, bytes]:
-        from weasyprint import HTML
+        from guarantees.certificates.fetcher import html_document
 
         template, filename = _DOCUMENTS[self.kind]
         with translation.override(self.language):
             html = render_to_string(template, self.context())
-            pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+            # Static files and data: URIs only (never the project root, the file system or the network).
+            pdf = html_document(html).write_pdf()
             reason = str(_("Claim letter") if self.kind == LETTER else _("Rejection notice"))
         return filename.format(number=self.claim.number), "application/pdf", _sign(pdf, reason=reason)
 

@@ -22,7 +22,6 @@ from guarantees.errors import (
     ReasonRequired,
     SameMakerAndChecker,
 )
-from guarantees.grn import grn_format
 from guarantees.models import (
     Bank,
     EntryKind,
@@ -32,6 +31,7 @@ from guarantees.models import (
     GuaranteeStatus,
     GuaranteeVersion,
 )
+from guarantees.services.grn import guarantee_number_assign
 from guarantees.services.ledger import ledger_append
 from guarantees.services.notifications import notify
 
@@ -264,7 +264,8 @@ def guarantee_accept(*, guarantee: Guarantee, by) -> Guarantee:
 
 def _activate(locked: Guarantee, *, by, comment: str = "") -> Guarantee:
     now = timezone.now()
-    locked.grn = grn_format(year=now.year, country=locked.country_id, serial=locked.pk)
+    # A random serial, never the primary key: the public verification page shows whoever has the number.
+    guarantee_number_assign(guarantee=locked, year=now.year)
     locked.accepted_by = by
     locked.activated_at = now
     locked.version = 1

