@@ -58,6 +58,9 @@ _FORWARDER_COMMON = {
     "enquiry.answer",
 }
 _BANK_COMMON = {"guarantee.view", "transit.view", "certificate.download", "claim.view", "bank.portfolio"}
+# What the bank's makers and checkers say to each other stays inside the bank (and the secretariat, which
+# oversees the banks): never the principal's or customs' to read.
+_BANK_COMMON |= {"guarantee.internal_notes"}
 # The guarantor is notified of every enquiry (the notice of non-discharge) and may follow it.
 _BANK_COMMON |= {"enquiry.view"}
 _CUSTOMS_COMMON = {
@@ -98,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SECRETARIAT_ADMIN: frozenset(
         {
             "guarantee.view",
+            "guarantee.internal_notes",
             "transit.view",
             "claim.view",
             "enquiry.view",

@@ -262,7 +262,7 @@ class AccessCodeInline(ReadOnlyInline):
 
 class GuaranteeEventInline(ReadOnlyInline):
     model = GuaranteeEvent
-    fields = ["at", "action", "from_status", "to_status", "by", "comment"]
+    fields = ["at", "action", "from_status", "to_status", "by", "comment", "internal"]
     readonly_fields = fields
 
 
@@ -278,15 +278,15 @@ class GuaranteeAdmin(admin.ModelAdmin):
         (_("Terms"), {"fields": ["requested_amount", "valid_from", "valid_until", "purpose", "low_balance_pct"]}),
         (_("Balances"), {"fields": ["amount", "held", "claimed", "paid", "available_fcfa", "ledger_seq", "ledger_hash"]}),
         (_("Decisions"), {"fields": [
-            "requested_by", "submitted_at", "prepared_by", "prepared_at", "maker_comment", "confirmed_by",
-            "confirmed_at", "decline_reason", "accepted_by", "activated_at",
+            "requested_by", "submitted_at", "preparation", "prepared_by", "prepared_at", "maker_comment",
+            "confirmed_by", "confirmed_at", "decline_reason", "accepted_by", "activated_at",
         ]}),
     ]
     # Only the alert threshold and the purpose are editable; everything else changes through the services.
     readonly_fields = [
         "grn", "status", "status_reason", "principal", "bank", "country", "version", "requested_amount",
         "valid_from", "valid_until", "amount", "held", "claimed", "paid", "available_fcfa", "ledger_seq",
-        "ledger_hash", "requested_by", "submitted_at", "prepared_by", "prepared_at", "maker_comment",
+        "ledger_hash", "requested_by", "submitted_at", "preparation", "prepared_by", "prepared_at", "maker_comment",
         "confirmed_by", "confirmed_at", "decline_reason", "accepted_by", "activated_at",
     ]
     inlines = [GuaranteeVersionInline, AmendmentInline, AccessCodeInline, GuaranteeEventInline]
@@ -357,8 +357,8 @@ class EventRuleAdmin(admin.ModelAdmin):
 
 @admin.register(GuaranteeEvent)
 class GuaranteeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["guarantee", "at", "action", "from_status", "to_status", "by"]
-    list_filter = ["action"]
+    list_display = ["guarantee", "at", "action", "from_status", "to_status", "by", "internal"]
+    list_filter = ["action", "internal"]
     search_fields = ["guarantee__grn", "comment", "by__email"]
     list_select_related = ["guarantee", "by"]
     date_hierarchy = "at"

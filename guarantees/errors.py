@@ -52,6 +52,16 @@ class SameMakerAndChecker(DomainError):
     default_message = _("The checker must be a different person from the maker.")
 
 
+class TermsChanged(DomainError):
+    """The checker's page showed another preparation than the one the row holds now: the maker prepared again,
+    or the request was sent back, after the page was opened. Nothing changed; the message names the terms as
+    they stand now (``guarantees.terms``), and ``terms`` carries them for a machine."""
+
+    code = "terms_changed"
+    default_message = _("The request changed after you opened this page. Nothing was done: read it again and "
+                        "decide.")
+
+
 class NotAllowed(DomainError):
     code = "not_allowed"
     status = 403

@@ -13,6 +13,7 @@ from accounts.models import Organisation
 from accounts.roles import OrganisationKind
 from guarantees.grn import grn_normalise
 from guarantees.models import Bank
+from guarantees.terms import PreparedTerms
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]")
 _DOT_GROUPS = re.compile(r"^\d{1,3}(\.\d{3})+$")
@@ -43,6 +44,44 @@ class DateField(forms.DateField):
         kwargs.setdefault("input_formats", DATE_INPUT_FORMATS)
         kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         super().__init__(**kwargs)
+
+
+class PreparedTermsField(forms.Field):
+    """The preparation a bank page showed (``guarantees.terms``), carried in a hidden input.
+
+    Rendered, it always holds the ``initial`` terms — those of the row this request loaded and the page
+    displays — even on a form re-shown after a refusal; cleaned, it is what the browser sent back. So a page
+    refused because the terms changed shows the new terms and binds its next click to them, never to the
+    ones the user no longer sees."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {
+        "invalid": _("This page is out of date or incomplete. Open it again from the bank queue."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, PreparedTerms):
+            return value
+        try:
+            return PreparedTerms.decode(value)
+        except (ValueError, TypeError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def prepare_value(self, value):
+        return value.encode() if isinstance(value, PreparedTerms) else value
+
+    def bound_data(self, data, initial):
+        return initial
+
+    def has_changed(self, initial, data):
+        return False
+
+
+def _terms_field(**kwargs) -> PreparedTermsField:
+    return PreparedTermsField(error_messages={"required": PreparedTermsField.default_error_messages["invalid"]},
+                              **kwargs)
 
 
 def _reason_field(*, required: bool = True, label=None) -> forms.CharField:
@@ -91,12 +130,31 @@ class ConfirmationForm(forms.Form):
     """No field: the button of a confirmation page (the CSRF token is the only input)."""
 
 
+class CheckerConfirmForm(forms.Form):
+    """The checker's confirmation: the button, and the preparation her page showed."""
+
+    terms = _terms_field()
+
+
+class CheckerReasonForm(forms.Form):
+    """The checker declines or sends back the preparation her page showed, saying why."""
+
+    terms = _terms_field()
+    reason = _reason_field()
+
+
+def _comment_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Comment for the checker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Internal to the bank: neither the principal nor customs see it."),
+    )
+
+
 class PrepareForm(forms.Form):
+    terms = _terms_field()
     amount = FrancsField(label=_("Reference amount (FCFA)"))
     valid_until = DateField(label=_("Valid until"))
-    comment = forms.CharField(
-        label=_("Comment for the checker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    comment = _comment_field()
 
 
 class AmendmentRequestForm(forms.Form):
@@ -106,11 +164,10 @@ class AmendmentRequestForm(forms.Form):
 
 
 class AmendmentPrepareForm(forms.Form):
+    terms = _terms_field()
     new_amount = FrancsField(label=_("New reference amount (FCFA)"))
     new_valid_until = DateField(label=_("New end of validity"))
-    comment = forms.CharField(
-        label=_("Comment for the checker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    comment = _comment_field()
 
 
 class AccessCodeIssueForm(forms.Form):

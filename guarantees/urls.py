@@ -28,9 +28,11 @@ urlpatterns = [
     path("guarantees/<int:pk>/prepare/", bank.guarantee_prepare_view, name="prepare"),
     path("guarantees/<int:pk>/confirm/", bank.guarantee_confirm_view, name="confirm"),
     path("guarantees/<int:pk>/decline/", bank.guarantee_decline_view, name="decline"),
+    path("guarantees/<int:pk>/send-back/", bank.guarantee_send_back_view, name="send_back"),
     path("amendments/<int:pk>/prepare/", bank.amendment_prepare_view, name="amendment_prepare"),
     path("amendments/<int:pk>/confirm/", bank.amendment_confirm_view, name="amendment_confirm"),
     path("amendments/<int:pk>/decline/", bank.amendment_decline_view, name="amendment_decline"),
+    path("amendments/<int:pk>/send-back/", bank.amendment_send_back_view, name="amendment_send_back"),
     # Customs.
     path("customs/queue/", customs.customs_queue, name="customs_queue"),
     path("customs/lookup/", customs.lookup, name="lookup"),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.roles import OrganisationKind, Role
 from guarantees.models import Bank, Guarantee
+from guarantees.terms import guarantee_terms
 from guarantees.services.guarantees import (
     guarantee_accept,
     guarantee_confirm,
@@ -58,8 +59,8 @@ def requested_guarantee(s: Scene, *, amount: int = 50_000_000, days: int = 365, 
 
 def confirmed_guarantee(s: Scene, *, amount: int = 50_000_000, days: int = 365) -> Guarantee:
     g = requested_guarantee(s, amount=amount, days=days)
-    guarantee_prepare(guarantee=g, by=s.maker)
-    return guarantee_confirm(guarantee=g, by=s.checker)
+    g = guarantee_prepare(guarantee=g, by=s.maker)
+    return guarantee_confirm(guarantee=g, by=s.checker, expected=guarantee_terms(g))
 
 
 def active_guarantee(s: Scene | None = None, *, amount: int = 50_000_000, days: int = 365) -> Guarantee:

@@ -92,7 +92,7 @@ def renumber(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("guarantees", "0007_ledger_sealed_and_checkpointed"),
+        ("guarantees", "0008_prepared_status"),
     ]
 
     operations = [

@@ -1,6 +1,7 @@
 from .banks import Bank, BankCeilingChange
 from .certificates import Certificate
 from .guarantees import (
+    AT_THE_BANK_STATUSES,
     COMMITTED_STATUSES,
     WINDING_DOWN_STATUSES,
     AccessCode,
@@ -69,6 +70,7 @@ __all__ = [
     "TransitEvent",
     "TransitStatus",
     "TransitStop",
+    "AT_THE_BANK_STATUSES",
     "COMMITTED_STATUSES",
     "WINDING_DOWN_STATUSES",
     "AccessCode",

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 class GuaranteeStatus(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("guarantee status", "Draft")
     SUBMITTED = "submitted", pgettext_lazy("guarantee status", "Submitted to the bank")
+    PREPARED = "prepared", pgettext_lazy("guarantee status", "Prepared — awaiting the checker")
     BANK_CONFIRMED = "bank_confirmed", pgettext_lazy("guarantee status", "Confirmed by the bank")
     ACTIVE = "active", pgettext_lazy("guarantee status", "Active")
     SUSPENDED = "suspended", pgettext_lazy("guarantee status", "Suspended")
@@ -29,6 +30,8 @@ class GuaranteeStatus(models.TextChoices):
 COMMITTED_STATUSES = (GuaranteeStatus.BANK_CONFIRMED, GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED)
 # Statuses that still carry holds or claims but take no new hold.
 WINDING_DOWN_STATUSES = (GuaranteeStatus.EXPIRED, GuaranteeStatus.CANCELLED)
+# Statuses in which the request is at the bank's desk, not yet decided: the principal may still withdraw it.
+AT_THE_BANK_STATUSES = (GuaranteeStatus.SUBMITTED, GuaranteeStatus.PREPARED)
 
 
 class Guarantee(models.Model):
@@ -67,7 +70,10 @@ class Guarantee(models.Model):
         verbose_name=_("prepared by (maker)"),
     )
     prepared_at = models.DateTimeField(_("prepared at"), null=True, blank=True)
+    # Bank-internal: never shown to the principal or customs (see guarantees.selectors.guarantees).
     maker_comment = models.TextField(_("maker's comment"), blank=True)
+    # Bumped by every preparation: the checker's page carries the number it showed (guarantees.terms).
+    preparation = models.PositiveIntegerField(_("preparation number"), default=0, editable=False)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("confirmed by (checker)"),
@@ -108,6 +114,16 @@ class Guarantee(models.Model):
                 name="guarantee_maker_is_not_checker",
             ),
             models.CheckConstraint(condition=Q(currency="XOF"), name="guarantee_currency_xof"),
+            # A prepared request always names its maker and its preparation; a request waiting for a maker
+            # names none (a request sent back by the checker is cleared).
+            models.CheckConstraint(
+                condition=~Q(status="prepared")
+                | Q(prepared_by__isnull=False, prepared_at__isnull=False, preparation__gt=0),
+                name="guarantee_prepared_has_maker",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="submitted") | Q(prepared_by__isnull=True), name="guarantee_submitted_not_prepared"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,7 +185,10 @@ class Amendment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     prepared_at = models.DateTimeField(_("prepared at"), null=True, blank=True)
+    # Bank-internal: never shown to the principal or customs.
     maker_comment = models.TextField(_("maker's comment"), blank=True)
+    # Bumped by every preparation: the checker's page carries the number it showed (guarantees.terms).
+    preparation = models.PositiveIntegerField(_("preparation number"), default=0, editable=False)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -190,6 +209,11 @@ class Amendment(models.Model):
                 fields=["guarantee"],
                 condition=Q(status__in=["submitted", "prepared"]),
                 name="amendment_one_open_per_guarantee",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="prepared")
+                | Q(prepared_by__isnull=False, prepared_at__isnull=False, preparation__gt=0),
+                name="amendment_prepared_has_maker",
             ),
         ]
 
@@ -223,6 +247,7 @@ class GuaranteeAction(models.TextChoices):
     SUBMITTED = "submitted", pgettext_lazy("guarantee action", "Submitted to the bank")
     WITHDRAWN = "withdrawn", pgettext_lazy("guarantee action", "Withdrawn")
     PREPARED = "prepared", pgettext_lazy("guarantee action", "Prepared by the maker")
+    SENT_BACK = "sent_back", pgettext_lazy("guarantee action", "Sent back to the maker")
     CONFIRMED = "confirmed", pgettext_lazy("guarantee action", "Confirmed by the checker")
     DECLINED = "declined", pgettext_lazy("guarantee action", "Declined by the bank")
     ACCEPTED = "accepted", pgettext_lazy("guarantee action", "Accepted by customs")
@@ -233,6 +258,7 @@ class GuaranteeAction(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("guarantee action", "Closed")
     AMENDMENT_REQUESTED = "amendment_requested", pgettext_lazy("guarantee action", "Amendment requested")
     AMENDMENT_PREPARED = "amendment_prepared", pgettext_lazy("guarantee action", "Amendment prepared")
+    AMENDMENT_SENT_BACK = "amendment_sent_back", pgettext_lazy("guarantee action", "Amendment sent back to the maker")
     AMENDMENT_CONFIRMED = "amendment_confirmed", pgettext_lazy("guarantee action", "Amendment confirmed")
     AMENDMENT_DECLINED = "amendment_declined", pgettext_lazy("guarantee action", "Amendment declined")
     AMENDMENT_WITHDRAWN = "amendment_withdrawn", pgettext_lazy("guarantee action", "Amendment withdrawn")
@@ -242,7 +268,12 @@ class GuaranteeAction(models.TextChoices):
 
 
 class GuaranteeEvent(models.Model):
-    """The audit trail: who decided what on a guarantee, when and why. Append-only."""
+    """The audit trail: who decided what on a guarantee, when and why. Append-only.
+
+    An ``internal`` event's comment belongs to the bank (the maker's notes to the checker, the checker's
+    reason for sending a preparation back): only the bank and the secretariat read it
+    (``guarantee_trail``); everyone else sees that the event happened, not what it says.
+    """
 
     guarantee = models.ForeignKey(Guarantee, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=32, choices=GuaranteeAction.choices)
@@ -250,6 +281,7 @@ class GuaranteeEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=20, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     comment = models.TextField(_("comment"), blank=True)
+    internal = models.BooleanField(_("comment internal to the bank"), default=False)
     at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:

@@ -4,10 +4,17 @@
 endpoint starts from it, so another organisation's guarantee is simply not found (404).
 """
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Case, F, Q, QuerySet, Sum, TextField, Value, When
 
 from accounts.roles import OrganisationKind
-from guarantees.models import WINDING_DOWN_STATUSES, Bank, Guarantee, GuaranteeStatus
+from guarantees.models import (
+    AT_THE_BANK_STATUSES,
+    WINDING_DOWN_STATUSES,
+    Bank,
+    Guarantee,
+    GuaranteeEvent,
+    GuaranteeStatus,
+)
 
 
 def guarantees_visible_to(*, user) -> QuerySet[Guarantee]:
@@ -23,12 +30,29 @@ def guarantees_visible_to(*, user) -> QuerySet[Guarantee]:
         # A customs administration deals with the guarantees issued in its country; a check at the border
         # of any active guarantee goes through the GRN look-up with an access code, not through this list.
         return base.filter(country_id=organisation.country_id).exclude(
-            status__in=[GuaranteeStatus.DRAFT, GuaranteeStatus.SUBMITTED, GuaranteeStatus.WITHDRAWN,
+            status__in=[GuaranteeStatus.DRAFT, *AT_THE_BANK_STATUSES, GuaranteeStatus.WITHDRAWN,
                         GuaranteeStatus.DECLINED]
         )
     if organisation.kind == OrganisationKind.SECRETARIAT:
         return base.exclude(status=GuaranteeStatus.DRAFT)
     return base.none()
+
+
+def guarantee_trail(*, guarantee: Guarantee, user) -> QuerySet[GuaranteeEvent]:
+    """The guarantee's trail as ``user`` may read it, each event with its ``shown_comment``.
+
+    The one rule for what the bank keeps to itself: an internal event's comment (the maker's notes to the
+    checker, the checker's reason for sending a preparation back) is read only by those holding
+    ``guarantee.internal_notes`` — the bank's staff (who only ever see their own bank's guarantees) and the
+    secretariat. The principal and customs see that the event happened, by whom and when, not what it says.
+    Pages read ``shown_comment``, never ``comment``.
+    """
+    events = guarantee.events.select_related("by")
+    if user.can("guarantee.internal_notes"):
+        return events.annotate(shown_comment=F("comment"))
+    return events.annotate(
+        shown_comment=Case(When(internal=True, then=Value("")), default=F("comment"), output_field=TextField())
+    )
 
 
 def guarantee_available(*, guarantee: Guarantee) -> int:

@@ -1,5 +1,9 @@
 """Amendments: increase, decrease or extend a live guarantee, through the bank's maker and checker again.
 
+As for a request, each preparation is numbered and the checker decides on the one her page showed
+(``guarantees.terms``): the maker may revise a preparation, the checker may send it back, and neither makes a
+confirmation apply to terms the checker did not see.
+
 A confirmed amendment moves the reference amount through the ledger (an ``increase`` or ``decrease`` entry)
 and creates a new version. A decrease never goes below what is held, claimed and paid: checked here with the
 figures, and enforced by the guarantee's CHECK constraint.
@@ -30,9 +34,11 @@ from guarantees.services.guarantees import (
 )
 from guarantees.services.ledger import ledger_append
 from guarantees.services.notifications import notify
+from guarantees.terms import PreparedTerms, amendment_terms, terms_check
 
 AMENDABLE = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED)
 A = AmendmentStatus
+OPEN = (A.SUBMITTED, A.PREPARED)
 
 
 def _committed(guarantee: Guarantee) -> int:
@@ -54,7 +60,7 @@ def amendment_request(*, guarantee: Guarantee, by, new_amount: int, new_valid_un
         locked = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         if locked.status not in AMENDABLE:
             raise InvalidTransition(status=locked.status)
-        if locked.amendments.filter(status__in=[A.SUBMITTED, A.PREPARED]).exists():
+        if locked.amendments.filter(status__in=OPEN).exists():
             raise InvalidTransition(_("An amendment of this guarantee is already under review."))
         if new_amount == locked.amount and new_valid_until == locked.valid_until:
             raise InvalidTransition(_("The amendment changes nothing."))
@@ -74,40 +80,61 @@ def _lock_amendment(amendment: Amendment) -> tuple[Guarantee, Amendment]:
 
 
 def amendment_prepare(*, amendment: Amendment, by, new_amount: int | None = None,
-                      new_valid_until: datetime.date | None = None, comment: str = "") -> Amendment:
+                      new_valid_until: datetime.date | None = None, comment: str = "",
+                      expected: PreparedTerms | None = None) -> Amendment:
+    """A maker prepares the amendment, or revises a preparation not yet decided (a new preparation).
+    ``expected``: the preparation the maker's page showed."""
     _require(by, "amendment.prepare", amendment.guarantee.bank.organisation)
     with transaction.atomic():
         guarantee, locked = _lock_amendment(amendment)
-        if locked.status != A.SUBMITTED:
+        if locked.status not in OPEN:
             raise InvalidTransition(status=locked.status)
+        if expected is not None:
+            _check_shown(guarantee, locked, expected)
         amount = locked.new_amount if new_amount is None else new_amount
         until = locked.new_valid_until if new_valid_until is None else new_valid_until
         _check_terms(amount, guarantee.valid_from, until)
         _check_not_below(guarantee, amount)
+        changes = []
+        if amount != locked.new_amount:
+            changes.append(f"{locked.new_amount} → {amount} FCFA")
+        if until != locked.new_valid_until:
+            changes.append(f"{locked.new_valid_until.isoformat()} → {until.isoformat()}")
         locked.new_amount = amount
         locked.new_valid_until = until
         locked.prepared_by = by
         locked.prepared_at = timezone.now()
         locked.maker_comment = comment
+        locked.preparation += 1
         locked.status = A.PREPARED
         locked.save()
-        guarantee_event(guarantee=guarantee, action=GuaranteeAction.AMENDMENT_PREPARED, by=by, comment=comment)
+        guarantee_event(guarantee=guarantee, action=GuaranteeAction.AMENDMENT_PREPARED, by=by,
+                        comment="; ".join([*changes, comment] if comment else changes), internal=True)
         notify(event="amendment_prepared", guarantee=guarantee, organisation=guarantee.bank.organisation,
                permission="amendment.confirm", exclude=by)
     return locked
 
 
-def amendment_confirm(*, amendment: Amendment, by) -> Amendment:
+def _check_shown(guarantee: Guarantee, locked: Amendment, expected: PreparedTerms) -> None:
+    terms_check(shown=expected, current=amendment_terms(locked, guarantee), maker=locked.prepared_by,
+                country=guarantee.country)
+
+
+def amendment_confirm(*, amendment: Amendment, by, expected: PreparedTerms) -> Amendment:
+    """The checker confirms the preparation her page showed (``expected``): the new terms take effect, through
+    the ledger, as a new version."""
     from guarantees.selectors.guarantees import bank_exposure
 
     _require(by, "amendment.confirm", amendment.guarantee.bank.organisation)
     with transaction.atomic():
         bank = Bank.objects.select_for_update().get(pk=amendment.guarantee.bank_id)
         guarantee, locked = _lock_amendment(amendment)
-        if locked.status == A.CONFIRMED:
+        if (locked.status == A.CONFIRMED and locked.checked_by_id == by.pk
+                and amendment_terms(locked, guarantee) == expected):
             return locked
         if locked.status != A.PREPARED:
             raise InvalidTransition(status=locked.status)
+        _check_shown(guarantee, locked, expected)
         if locked.prepared_by_id == by.pk:
             raise SameMakerAndChecker()
         if guarantee.status not in AMENDABLE:
@@ -140,7 +167,9 @@ def amendment_confirm(*, amendment: Amendment, by) -> Amendment:
     return locked
 
 
-def amendment_decline(*, amendment: Amendment, by, reason: str) -> Amendment:
+def amendment_decline(*, amendment: Amendment, by, reason: str, expected: PreparedTerms) -> Amendment:
+    """The checker declines the amendment as her page showed it (prepared or not yet); the principal is told
+    why."""
     _require(by, "amendment.confirm", amendment.guarantee.bank.organisation)
     if not (reason or "").strip():
         raise ReasonRequired()
@@ -148,8 +177,9 @@ def amendment_decline(*, amendment: Amendment, by, reason: str) -> Amendment:
         guarantee, locked = _lock_amendment(amendment)
         if locked.status == A.DECLINED:
             return locked
-        if locked.status not in (A.SUBMITTED, A.PREPARED):
+        if locked.status not in OPEN:
             raise InvalidTransition(status=locked.status)
+        _check_shown(guarantee, locked, expected)
         if locked.prepared_by_id == by.pk:
             raise SameMakerAndChecker()
         locked.status = A.DECLINED
@@ -162,13 +192,39 @@ def amendment_decline(*, amendment: Amendment, by, reason: str) -> Amendment:
     return locked
 
 
+def amendment_send_back(*, amendment: Amendment, by, reason: str, expected: PreparedTerms) -> Amendment:
+    """The checker sends the preparation her page showed back to the makers, saying why (inside the bank)."""
+    _require(by, "amendment.confirm", amendment.guarantee.bank.organisation)
+    if not (reason or "").strip():
+        raise ReasonRequired()
+    with transaction.atomic():
+        guarantee, locked = _lock_amendment(amendment)
+        if locked.status == A.SUBMITTED and locked.preparation == expected.preparation:
+            return locked  # sent back already, and not prepared again since
+        if locked.status != A.PREPARED:
+            raise InvalidTransition(status=locked.status)
+        _check_shown(guarantee, locked, expected)
+        if locked.prepared_by_id == by.pk:
+            raise SameMakerAndChecker()
+        locked.status = A.SUBMITTED
+        locked.prepared_by = None
+        locked.prepared_at = None
+        locked.maker_comment = ""
+        locked.save(update_fields=["status", "prepared_by", "prepared_at", "maker_comment"])
+        guarantee_event(guarantee=guarantee, action=GuaranteeAction.AMENDMENT_SENT_BACK, by=by, comment=reason,
+                        internal=True)
+        notify(event="amendment_sent_back", guarantee=guarantee, organisation=guarantee.bank.organisation,
+               permission="amendment.prepare", exclude=by, reason=reason)
+    return locked
+
+
 def amendment_withdraw(*, amendment: Amendment, by) -> Amendment:
     _require(by, "guarantee.amend_request", amendment.guarantee.principal)
     with transaction.atomic():
         guarantee, locked = _lock_amendment(amendment)
         if locked.status == A.WITHDRAWN:
             return locked
-        if locked.status not in (A.SUBMITTED, A.PREPARED):
+        if locked.status not in OPEN:
             raise InvalidTransition(status=locked.status)
         locked.status = A.WITHDRAWN
         locked.save(update_fields=["status"])

@@ -1,5 +1,5 @@
-"""The life of a guarantee: request, bank review by a maker and a different checker, customs acceptance,
-suspension, cancellation, expiry and closure.
+"""The life of a guarantee: request, bank review by a maker and a different checker (who decides on exactly the
+preparation she was shown), customs acceptance, suspension, cancellation, expiry and closure.
 
 Every transition has one shape: lock the row, re-check the status, return quietly when the transition is
 already done (a replay changes nothing), change the row, append an audit event, and queue notifications for
@@ -23,6 +23,7 @@ from guarantees.errors import (
     SameMakerAndChecker,
 )
 from guarantees.models import (
+    AT_THE_BANK_STATUSES,
     Bank,
     EntryKind,
     Guarantee,
@@ -34,6 +35,7 @@ from guarantees.models import (
 from guarantees.services.grn import guarantee_number_assign
 from guarantees.services.ledger import ledger_append
 from guarantees.services.notifications import notify
+from guarantees.terms import PreparedTerms, guarantee_terms, terms_check
 
 S = GuaranteeStatus
 
@@ -43,10 +45,12 @@ class InvalidTerms(InvalidAmount):
     default_message = _("The amount must be positive and the validity must end after it starts.")
 
 
-def guarantee_event(*, guarantee: Guarantee, action: str, by=None, comment: str = "", from_status: str = "",
-                    to_status: str = "") -> GuaranteeEvent:
+def guarantee_event(*, guarantee: Guarantee, action: str, by=None, comment: str = "", internal: bool = False,
+                    from_status: str = "", to_status: str = "") -> GuaranteeEvent:
+    """Append to the trail. ``internal``: the comment is the bank's own (see ``GuaranteeEvent``)."""
     return GuaranteeEvent.objects.create(
-        guarantee=guarantee, action=action, by=by, comment=comment, from_status=from_status, to_status=to_status
+        guarantee=guarantee, action=action, by=by, comment=comment, internal=internal, from_status=from_status,
+        to_status=to_status,
     )
 
 
@@ -79,11 +83,13 @@ def _check_terms(amount, valid_from: datetime.date, valid_until: datetime.date) 
         raise InvalidTerms()
 
 
-def _move(guarantee: Guarantee, *, to: str, action: str, by, comment: str = "", fields: tuple = ()) -> None:
+def _move(guarantee: Guarantee, *, to: str, action: str, by, comment: str = "", internal: bool = False,
+          fields: tuple = ()) -> None:
     previous = guarantee.status
     guarantee.status = to
     guarantee.save(update_fields=["status", "updated_at", *fields])
-    guarantee_event(guarantee=guarantee, action=action, by=by, comment=comment, from_status=previous, to_status=to)
+    guarantee_event(guarantee=guarantee, action=action, by=by, comment=comment, internal=internal,
+                    from_status=previous, to_status=to)
 
 
 # --- The forwarder's request -------------------------------------------------------------------------
@@ -129,7 +135,7 @@ def guarantee_submit(*, guarantee: Guarantee, by) -> Guarantee:
     _require(by, "guarantee.request", guarantee.principal)
     with transaction.atomic():
         locked = _lock(guarantee)
-        if locked.status == S.SUBMITTED:
+        if locked.status in AT_THE_BANK_STATUSES:
             return locked
         if locked.status != S.DRAFT:
             raise InvalidTransition(status=locked.status)
@@ -141,14 +147,16 @@ def guarantee_submit(*, guarantee: Guarantee, by) -> Guarantee:
 
 
 def guarantee_withdraw(*, guarantee: Guarantee, by, reason: str = "") -> Guarantee:
+    """The principal withdraws its request, until the bank's checker has confirmed it: a preparation is the
+    bank's work in progress, not a commitment, so a prepared request may still be withdrawn."""
     _require(by, "guarantee.request", guarantee.principal)
     with transaction.atomic():
         locked = _lock(guarantee)
         if locked.status == S.WITHDRAWN:
             return locked
-        if locked.status not in (S.DRAFT, S.SUBMITTED):
+        if locked.status not in (S.DRAFT, *AT_THE_BANK_STATUSES):
             raise InvalidTransition(status=locked.status)
-        was_submitted = locked.status == S.SUBMITTED
+        was_submitted = locked.status in AT_THE_BANK_STATUSES
         locked.status_reason = reason
         _move(locked, to=S.WITHDRAWN, action=GuaranteeAction.WITHDRAWN, by=by, comment=reason,
               fields=("status_reason",))
@@ -158,15 +166,23 @@ def guarantee_withdraw(*, guarantee: Guarantee, by, reason: str = "") -> Guarant
     return locked
 
 
-# --- The bank: a maker prepares, a different checker confirms or declines ------------------------------
+# --- The bank: a maker prepares, a different checker confirms, declines or sends back ---------------------
+#
+# Each preparation is numbered; the checker decides on the one her page showed (``expected``, compared under
+# the row lock by ``terms_check``), never on one prepared after she opened the page.
 
 def guarantee_prepare(*, guarantee: Guarantee, by, amount: int | None = None,
-                      valid_until: datetime.date | None = None, comment: str = "") -> Guarantee:
+                      valid_until: datetime.date | None = None, comment: str = "",
+                      expected: PreparedTerms | None = None) -> Guarantee:
+    """A maker prepares the request, or revises a preparation not yet decided (a new preparation, which the
+    checker must see before she can confirm it). ``expected``: the preparation the maker's page showed."""
     _require(by, "guarantee.prepare", guarantee.bank.organisation)
     with transaction.atomic():
         locked = _lock(guarantee)
-        if locked.status != S.SUBMITTED:
+        if locked.status not in AT_THE_BANK_STATUSES:
             raise InvalidTransition(status=locked.status)
+        if expected is not None:
+            _check_shown(locked, expected)
         new_amount = locked.requested_amount if amount is None else amount
         new_until = locked.valid_until if valid_until is None else valid_until
         _check_terms(new_amount, locked.valid_from, new_until)
@@ -175,33 +191,42 @@ def guarantee_prepare(*, guarantee: Guarantee, by, amount: int | None = None,
             changes.append(f"{locked.requested_amount} → {new_amount} FCFA")
         if new_until != locked.valid_until:
             changes.append(f"{locked.valid_until.isoformat()} → {new_until.isoformat()}")
+        previous = locked.status
         locked.requested_amount = new_amount
         locked.valid_until = new_until
         locked.prepared_by = by
         locked.prepared_at = timezone.now()
         locked.maker_comment = comment
+        locked.preparation += 1
+        locked.status = S.PREPARED
         locked.save()
         guarantee_event(guarantee=locked, action=GuaranteeAction.PREPARED, by=by,
-                        comment="; ".join([*changes, comment] if comment else changes),
-                        from_status=S.SUBMITTED, to_status=S.SUBMITTED)
+                        comment="; ".join([*changes, comment] if comment else changes), internal=True,
+                        from_status=previous, to_status=S.PREPARED)
         notify(event="guarantee_prepared", guarantee=locked, organisation=locked.bank.organisation,
                permission="guarantee.confirm", exclude=by)
     return locked
 
 
-def guarantee_confirm(*, guarantee: Guarantee, by) -> Guarantee:
-    """The checker confirms; the bank's ceiling must hold. Locks the bank row so two checkers racing for the
-    last room under the ceiling cannot both succeed."""
+def _check_shown(locked: Guarantee, expected: PreparedTerms) -> None:
+    terms_check(shown=expected, current=guarantee_terms(locked), maker=locked.prepared_by, country=locked.country)
+
+
+def guarantee_confirm(*, guarantee: Guarantee, by, expected: PreparedTerms) -> Guarantee:
+    """The checker confirms the preparation her page showed (``expected``); the bank's ceiling must hold.
+    Locks the bank row so two checkers racing for the last room under the ceiling cannot both succeed."""
     from guarantees.selectors.guarantees import bank_exposure
 
     _require(by, "guarantee.confirm", guarantee.bank.organisation)
     with transaction.atomic():
         bank = Bank.objects.select_for_update().get(pk=guarantee.bank_id)
         locked = _lock(guarantee)
-        if locked.status == S.BANK_CONFIRMED and locked.confirmed_by_id == by.pk:
+        if (locked.status == S.BANK_CONFIRMED and locked.confirmed_by_id == by.pk
+                and guarantee_terms(locked) == expected):
             return locked
-        if locked.status != S.SUBMITTED or locked.prepared_by_id is None:
+        if locked.status != S.PREPARED:
             raise InvalidTransition(status=locked.status)
+        _check_shown(locked, expected)
         if locked.prepared_by_id == by.pk:
             raise SameMakerAndChecker()
         if not bank.is_approved:
@@ -227,7 +252,9 @@ def guarantee_confirm(*, guarantee: Guarantee, by) -> Guarantee:
     return locked
 
 
-def guarantee_decline(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
+def guarantee_decline(*, guarantee: Guarantee, by, reason: str, expected: PreparedTerms) -> Guarantee:
+    """The checker declines the request as her page showed it (prepared or not yet); the principal is told
+    why."""
     _require(by, "guarantee.decline", guarantee.bank.organisation)
     if not (reason or "").strip():
         raise ReasonRequired()
@@ -235,14 +262,40 @@ def guarantee_decline(*, guarantee: Guarantee, by, reason: str) -> Guarantee:
         locked = _lock(guarantee)
         if locked.status == S.DECLINED:
             return locked
-        if locked.status != S.SUBMITTED:
+        if locked.status not in AT_THE_BANK_STATUSES:
             raise InvalidTransition(status=locked.status)
+        _check_shown(locked, expected)
         if locked.prepared_by_id == by.pk:
             raise SameMakerAndChecker()
         locked.decline_reason = reason
         _move(locked, to=S.DECLINED, action=GuaranteeAction.DECLINED, by=by, comment=reason,
               fields=("decline_reason",))
         notify(event="guarantee_declined", guarantee=locked, organisation=locked.principal, reason=reason)
+    return locked
+
+
+def guarantee_send_back(*, guarantee: Guarantee, by, reason: str, expected: PreparedTerms) -> Guarantee:
+    """The checker sends the preparation her page showed back to the makers, saying why (inside the bank): the
+    request waits for a new preparation, and no page opened on the old one can confirm anything."""
+    _require(by, "guarantee.confirm", guarantee.bank.organisation)
+    if not (reason or "").strip():
+        raise ReasonRequired()
+    with transaction.atomic():
+        locked = _lock(guarantee)
+        if locked.status == S.SUBMITTED and locked.preparation == expected.preparation:
+            return locked  # sent back already, and not prepared again since
+        if locked.status != S.PREPARED:
+            raise InvalidTransition(status=locked.status)
+        _check_shown(locked, expected)
+        if locked.prepared_by_id == by.pk:
+            raise SameMakerAndChecker()
+        locked.prepared_by = None
+        locked.prepared_at = None
+        locked.maker_comment = ""
+        _move(locked, to=S.SUBMITTED, action=GuaranteeAction.SENT_BACK, by=by, comment=reason, internal=True,
+              fields=("prepared_by", "prepared_at", "maker_comment"))
+        notify(event="guarantee_sent_back", guarantee=locked, organisation=locked.bank.organisation,
+               permission="guarantee.prepare", exclude=by, reason=reason)
     return locked
 
 

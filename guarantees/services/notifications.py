@@ -32,6 +32,11 @@ MESSAGES = {
         _("A maker prepared the guarantee of %(amount)s for %(principal)s. A checker should confirm or decline "
           "it: %(url)s"),
     ),
+    "guarantee_sent_back": (
+        _("Guarantee sent back to the maker: %(principal)s"),
+        _("A checker sent the preparation of the guarantee of %(amount)s for %(principal)s back to the makers. "
+          "Reason: %(reason)s. A maker should prepare it again: %(url)s"),
+    ),
     "guarantee_confirmed": (
         _("Your guarantee was confirmed by %(bank)s"),
         _("%(bank)s confirmed your guarantee of %(amount)s. It will be active once customs accept it: %(url)s"),
@@ -71,6 +76,11 @@ MESSAGES = {
     "amendment_prepared": (
         _("Amendment to confirm: %(grn)s"),
         _("A maker prepared an amendment of the guarantee %(grn)s. A checker should confirm or decline it: %(url)s"),
+    ),
+    "amendment_sent_back": (
+        _("Amendment sent back to the maker: %(grn)s"),
+        _("A checker sent the preparation of an amendment of the guarantee %(grn)s back to the makers. Reason: "
+          "%(reason)s. A maker should prepare it again: %(url)s"),
     ),
     "amendment_confirmed": (
         _("Amendment of %(grn)s confirmed"),

@@ -21,7 +21,8 @@ from guarantees.forms import (
     GuaranteeRequestForm,
     OptionalReasonForm,
 )
-from guarantees.models import AccessCode, AmendmentStatus, GuaranteeStatus, HoldStatus
+from guarantees.models import AT_THE_BANK_STATUSES, AccessCode, AmendmentStatus, GuaranteeStatus, HoldStatus
+from guarantees.selectors.guarantees import guarantee_trail
 from guarantees.services.access_codes import access_code_issue, access_code_revoke
 from guarantees.services.amendments import amendment_request, amendment_withdraw
 from guarantees.services.guarantees import (
@@ -63,10 +64,12 @@ def _actions(user, g, open_amendment) -> dict[str, bool]:
     return {
         "edit": user.can("guarantee.request") and g.status == S.DRAFT,
         "submit": user.can("guarantee.request") and g.status == S.DRAFT,
-        "withdraw": user.can("guarantee.request") and g.status in (S.DRAFT, S.SUBMITTED),
-        "prepare": user.can("guarantee.prepare") and g.status == S.SUBMITTED,
-        "confirm": user.can("guarantee.confirm") and g.status == S.SUBMITTED and prepared_by_other,
-        "decline": user.can("guarantee.decline") and g.status == S.SUBMITTED and g.prepared_by_id != user.pk,
+        "withdraw": user.can("guarantee.request") and g.status in (S.DRAFT, *AT_THE_BANK_STATUSES),
+        "prepare": user.can("guarantee.prepare") and g.status in AT_THE_BANK_STATUSES,
+        "confirm": user.can("guarantee.confirm") and g.status == S.PREPARED and prepared_by_other,
+        "send_back": user.can("guarantee.confirm") and g.status == S.PREPARED and prepared_by_other,
+        "decline": user.can("guarantee.decline") and g.status in AT_THE_BANK_STATUSES
+        and g.prepared_by_id != user.pk,
         "accept": user.can("guarantee.accept") and g.status == S.BANK_CONFIRMED,
         "suspend": user.can("guarantee.suspend") and g.status == S.ACTIVE,
         "reactivate": user.can("guarantee.reactivate") and g.status == S.SUSPENDED,
@@ -93,7 +96,7 @@ def guarantee_detail(request, pk):
         "open_holds": [h for h in holds if h.status == HoldStatus.HELD],
         "closed_holds": [h for h in holds if h.status != HoldStatus.HELD],
         "entries": g.entries.select_related("hold").order_by("seq"),
-        "events": g.events.select_related("by"),
+        "events": guarantee_trail(guarantee=g, user=user),
         "amendments": amendments,
         "open_amendment": open_amendment,
         "show_access_codes": user.can("guarantee.access_code"),
@@ -183,7 +186,7 @@ def guarantee_withdraw_view(request, pk):
     return action_page(
         request, obj=g, guarantee=g, form_class=OptionalReasonForm,
         perform=lambda data: guarantee_withdraw(guarantee=g, by=request.user, reason=data["reason"]),
-        allowed=g.status in (S.DRAFT, S.SUBMITTED),
+        allowed=g.status in (S.DRAFT, *AT_THE_BANK_STATUSES),
         title=_("Withdraw the request"),
         question=_("The request will be closed and the bank will no longer review it."),
         button=_("Withdraw the request"), danger=True,

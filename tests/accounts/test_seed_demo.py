@@ -61,6 +61,6 @@ def test_demo_guarantees_cover_every_stage_and_keep_the_ledger_intact():
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     statuses = sorted(Guarantee.objects.values_list("status", flat=True))
-    assert statuses == ["active", "active", "bank_confirmed", "submitted", "submitted"]
+    assert statuses == ["active", "active", "bank_confirmed", "prepared", "submitted"]
     assert sorted(Transit.objects.values_list("status", flat=True)) == ["declared", "discharged", "in_transit"]
     assert ledger_verify() == []

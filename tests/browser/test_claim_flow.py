@@ -16,6 +16,7 @@ from guarantees.services.enquiries import enquiry_open
 from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import transit_declare
+from guarantees.terms import guarantee_terms
 from tests.browser.conftest import screenshot
 from tests.browser.test_guarantee_flow import _enrolled, sign_in_as, submit_main_form
 
@@ -41,8 +42,8 @@ def overdue_transit(demo):
     g = guarantee_request(principal=agent.organisation, bank=bank, requested_amount=300_000_000, valid_from=today,
                           valid_until=today + datetime.timedelta(days=365), purpose="Lomé – Ouagadougou", by=agent,
                           submit=True)
-    guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
-    guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"))
+    g = guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
+    guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"), expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=_user(Role.CUSTOMS_OFFICER, "customs-bf"))
     togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="TG")
     now = timezone.now()

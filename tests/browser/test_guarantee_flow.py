@@ -83,7 +83,9 @@ def test_request_to_access_code_through_the_pages(page, request):
     page.fill("textarea[name=comment]", "Dossier complet, garanties reçues.")
     submit_main_form(page)
     g.refresh_from_db()
-    assert g.prepared_by.email == maker
+    assert g.prepared_by.email == maker and g.status == GuaranteeStatus.PREPARED
+    page.goto(f"/guarantees/{g.pk}/")
+    assert page.locator("[data-testid=status]").inner_text() == "Préparée — en attente du valideur"
 
     # 3. A different person, the checker, confirms it.
     sign_in_as(page, checker, secrets[checker])
@@ -133,3 +135,39 @@ def test_guarantee_list_fits_a_phone_screen(page):
     assert page.locator("h1").count() == 1
     # Wide tables scroll inside their own box; the page itself does not scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_checker_confirms_only_the_terms_she_was_shown(page, request):
+    """The issue's attack in a browser: the maker prepares 1 000 000, the checker opens the confirm page, the
+    maker prepares again at 40 000 000, the checker clicks — refused, with the new terms on the page; she
+    clicks again, having now seen them, and 40 000 000 is confirmed."""
+    from guarantees.services.guarantees import guarantee_prepare, guarantee_request
+
+    name = request.node.name
+    agent = User.objects.get(email=demo_user(Role.FORWARDER_AGENT, "forwarder-bf").email)
+    maker = User.objects.get(email=demo_user(Role.BANK_MAKER, "bank-bf").email)
+    checker = demo_user(Role.BANK_CHECKER, "bank-bf").email
+    secret = _enrolled(checker)
+    bank = Bank.objects.get(organisation__short_name="Banque Sahel")
+    today = timezone.localdate()
+    g = guarantee_request(principal=agent.organisation, bank=bank, requested_amount=1_000_000, valid_from=today,
+                          valid_until=today.replace(year=today.year + 1), by=agent, submit=True)
+    g = guarantee_prepare(guarantee=g, by=maker, comment="Premier examen")
+
+    sign_in_as(page, checker, secret)
+    page.goto(f"/guarantees/{g.pk}/confirm/")
+    assert page.locator("[data-testid=prepared-amount]").inner_text() == "1\u202f000\u202f000\u00a0FCFA"
+    screenshot(page, f"{name}-1-shown")
+    guarantee_prepare(guarantee=g, by=maker, amount=40_000_000, comment="Revu")  # meanwhile, the maker
+
+    submit_main_form(page)
+    g.refresh_from_db()
+    assert (g.status, g.confirmed_by) == (GuaranteeStatus.PREPARED, None)
+    main = page.locator("main").inner_text()
+    assert "L'initiateur a modifié les conditions après l'ouverture de cette page" in main
+    assert page.locator("[data-testid=prepared-amount]").inner_text() == "40\u202f000\u202f000\u00a0FCFA"
+    screenshot(page, f"{name}-2-refused")
+
+    submit_main_form(page)
+    g.refresh_from_db()
+    assert (g.status, g.requested_amount) == (GuaranteeStatus.BANK_CONFIRMED, 40_000_000)

@@ -14,6 +14,7 @@ from guarantees.models import Bank
 from guarantees.reference_import import reference_import
 from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
 from guarantees.services.transits import transit_declare
+from guarantees.terms import guarantee_terms
 from tests.browser.conftest import screenshot
 from tests.browser.test_accounts_ui import sign_in
 
@@ -41,8 +42,8 @@ def transits(demo):
         valid_until=today + datetime.timedelta(days=365), purpose="Corridor Lomé – Ouagadougou", by=agent,
         submit=True,
     )
-    guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
-    guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"))
+    g = guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
+    guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"), expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=_user(Role.CUSTOMS_OFFICER, "customs-bf"))
     togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="TG")
     now = timezone.now()

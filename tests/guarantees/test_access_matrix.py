@@ -18,6 +18,7 @@ from guarantees.models import Amendment, Guarantee, GuaranteeStatus
 from guarantees.services.access_codes import access_code_issue
 from guarantees.services.amendments import amendment_prepare, amendment_request
 from guarantees.services.guarantees import guarantee_prepare, guarantee_suspend
+from guarantees.terms import guarantee_terms
 from tests.builders import active_guarantee, confirmed_guarantee, requested_guarantee, scene
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 
@@ -67,8 +68,7 @@ def world(db):
 
     draft = requested_guarantee(s, submit=False)
     submitted = requested_guarantee(s)
-    prepared = requested_guarantee(s)
-    guarantee_prepare(guarantee=prepared, by=s.maker)
+    prepared = guarantee_prepare(guarantee=requested_guarantee(s), by=s.maker)
     confirmed = confirmed_guarantee(s)
     active = active_guarantee(s)
     access_code_issue(guarantee=active, by=s.agent, label="Chauffeur")
@@ -84,6 +84,7 @@ def world(db):
     )
     suspended = guarantee_suspend(guarantee=active_guarantee(s), by=s.supervisor, reason="Contrôle")
     assert draft.status == GuaranteeStatus.DRAFT and confirmed.status == GuaranteeStatus.BANK_CONFIRMED
+    assert prepared.status == GuaranteeStatus.PREPARED
     return {
         "people": people,
         "draft": draft,
@@ -132,9 +133,17 @@ MATRIX = [
     ("prepare", _pk("submitted"), expected(ok={"maker"})),
     ("confirm", _pk("prepared"), expected(ok={"checker"}, hidden={"checker_other"})),
     ("decline", _pk("prepared"), expected(ok={"checker"}, hidden={"checker_other"})),
+    ("send_back", _pk("prepared"), expected(ok={"checker"}, hidden={"checker_other"})),
+    ("prepare", _pk("prepared"), expected(ok={"maker"})),
+    # A prepared request is the bank's and the principal's business; customs see nothing before confirmation.
+    ("detail", _pk("prepared"), expected(
+        ok={"agent_a", "maker", "checker", "secretariat"},
+        hidden={"agent_b", "checker_other", "officer", "officer_other", "supervisor"},
+    )),
     ("amendment_prepare", _pk("amendment_submitted"), expected(ok={"maker"})),
     ("amendment_confirm", _pk("amendment_prepared"), expected(ok={"checker"}, hidden={"checker_other"})),
     ("amendment_decline", _pk("amendment_prepared"), expected(ok={"checker"}, hidden={"checker_other"})),
+    ("amendment_send_back", _pk("amendment_prepared"), expected(ok={"checker"}, hidden={"checker_other"})),
     ("customs_queue", lambda w: [], expected(ok=CUSTOMS_USERS)),
     ("lookup", lambda w: [], expected(ok=CUSTOMS_USERS)),
     ("accept", _pk("confirmed"), expected(ok={"officer", "supervisor"}, hidden={"officer_other"})),
@@ -192,8 +201,8 @@ def test_refused_post_changes_nothing(world, url_name, args, row):
 
 def _snapshot():
     return (
-        sorted(Guarantee.objects.values_list("pk", "status", "prepared_by_id", "amount", "version")),
-        sorted(Amendment.objects.values_list("pk", "status")),
+        sorted(Guarantee.objects.values_list("pk", "status", "prepared_by_id", "amount", "version", "preparation")),
+        sorted(Amendment.objects.values_list("pk", "status", "preparation")),
         sorted(Guarantee.objects.values_list("pk", "access_codes__revoked_at")),
     )
 
@@ -217,11 +226,12 @@ def test_maker_cannot_confirm_what_they_prepared(world):
     Membership.objects.create(user=maker, organisation=prepared.bank.organisation, role=Role.BANK_CHECKER)
     client = Client()
     client.force_login(maker)
-    response = client.post(reverse("guarantees:confirm", args=[prepared.pk]))
+    response = client.post(reverse("guarantees:confirm", args=[prepared.pk]),
+                           {"terms": guarantee_terms(prepared).encode()})
     assert response.status_code == 200
     with translation.override("fr"):
         message = escape(str(SameMakerAndChecker.default_message))
     assert message in response.content.decode()
     prepared.refresh_from_db()
-    assert prepared.status == GuaranteeStatus.SUBMITTED
+    assert prepared.status == GuaranteeStatus.PREPARED
     assert prepared.confirmed_by is None

@@ -3,6 +3,8 @@ generates its access code (shown once) â†’ amendment through maker and checker â
 a user must see in French, with their figures, instead of a server error."""
 
 import datetime
+import re
+from html import unescape
 
 import pytest
 from django.core.cache import cache
@@ -11,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from guarantees.errors import BelowCommitted, CeilingExceeded, InvalidTransition
+from guarantees.errors import BelowCommitted, CeilingExceeded, InvalidTransition, SameMakerAndChecker
 from guarantees.models import AccessCode, Amendment, AmendmentStatus, Guarantee, GuaranteeStatus
 from guarantees.services.access_codes import access_code_matches
 from guarantees.services.holds import hold_reserve
@@ -49,6 +51,26 @@ def page_text(response) -> str:
     return response.content.decode()
 
 
+_HIDDEN = re.compile(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"')
+
+
+def hidden_fields(response) -> dict:
+    """The hidden fields of a page's form (the preparation a bank page shows travels in one), as a browser
+    would send them back."""
+    return {name: unescape(value) for name, value in _HIDDEN.findall(page_text(response))
+            if name != "csrfmiddlewaretoken"}
+
+
+def shown_fields(client, url) -> dict:
+    """Open the page and give back the hidden fields of its form."""
+    return hidden_fields(client.get(url))
+
+
+def post_shown(client, url, **fields):
+    """Open the page, then submit its form with ``fields`` typed in."""
+    return client.post(url, {**shown_fields(client, url), **fields})
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
@@ -78,17 +100,16 @@ def test_whole_life_of_a_guarantee_through_the_pages(s):
     # The maker finds it in "to prepare" and prepares it.
     queue = maker.get(reverse("guarantees:bank_queue"))
     assert reverse("guarantees:prepare", args=[g.pk]) in page_text(queue)
-    response = maker.post(reverse("guarantees:prepare", args=[g.pk]), {
-        "amount": "12 500 000", "valid_until": g.valid_until.isoformat(), "comment": "Dossier complet",
-    })
+    response = post_shown(maker, reverse("guarantees:prepare", args=[g.pk]),
+                          amount="12 500 000", valid_until=g.valid_until.isoformat(), comment="Dossier complet")
     assert response.status_code == 302
     g.refresh_from_db()
-    assert g.prepared_by == s.maker
+    assert g.prepared_by == s.maker and g.status == S.PREPARED
 
     # Not in the maker's own list to check; in the checker's, who confirms.
     assert reverse("guarantees:confirm", args=[g.pk]) not in page_text(maker.get(reverse("guarantees:bank_queue")))
     assert reverse("guarantees:confirm", args=[g.pk]) in page_text(checker.get(reverse("guarantees:bank_queue")))
-    assert checker.post(reverse("guarantees:confirm", args=[g.pk])).status_code == 302
+    assert post_shown(checker, reverse("guarantees:confirm", args=[g.pk])).status_code == 302
     g.refresh_from_db()
     assert g.status == S.BANK_CONFIRMED and g.confirmed_by == s.checker
 
@@ -125,10 +146,9 @@ def test_whole_life_of_a_guarantee_through_the_pages(s):
     assert reverse("guarantees:amendment_prepare", args=[amendment.pk]) in page_text(
         maker.get(reverse("guarantees:bank_queue"))
     )
-    assert maker.post(reverse("guarantees:amendment_prepare", args=[amendment.pk]), {
-        "new_amount": "20 000 000", "new_valid_until": g.valid_until.isoformat(),
-    }).status_code == 302
-    assert checker.post(reverse("guarantees:amendment_confirm", args=[amendment.pk])).status_code == 302
+    assert post_shown(maker, reverse("guarantees:amendment_prepare", args=[amendment.pk]),
+                      new_amount="20 000 000", new_valid_until=g.valid_until.isoformat()).status_code == 302
+    assert post_shown(checker, reverse("guarantees:amendment_confirm", args=[amendment.pk])).status_code == 302
     amendment.refresh_from_db()
     g.refresh_from_db()
     assert amendment.status == AmendmentStatus.CONFIRMED
@@ -142,17 +162,18 @@ def test_whole_life_of_a_guarantee_through_the_pages(s):
 def test_maker_who_prepared_sees_the_four_eyes_refusal(s):
     g = requested_guarantee(s)
     maker = client_for(s.maker)
-    maker.post(reverse("guarantees:prepare", args=[g.pk]), {"amount": "50 000 000",
-                                                           "valid_until": g.valid_until.isoformat()})
+    post_shown(maker, reverse("guarantees:prepare", args=[g.pk]), amount="50 000 000",
+               valid_until=g.valid_until.isoformat())
     # Giving the maker the checker role too does not let them check their own work.
     from accounts.models import Membership
     from accounts.roles import Role
 
     Membership.objects.create(user=s.maker, organisation=s.bank.organisation, role=Role.BANK_CHECKER)
-    response = maker.post(reverse("guarantees:confirm", args=[g.pk]))
+    response = post_shown(maker, reverse("guarantees:confirm", args=[g.pk]))
     assert response.status_code == 200
+    assert french(SameMakerAndChecker.default_message) in page_text(response)
     g.refresh_from_db()
-    assert g.status == S.SUBMITTED
+    assert g.status == S.PREPARED
     assert reverse("guarantees:confirm", args=[g.pk]) not in page_text(maker.get(reverse("guarantees:bank_queue")))
 
 
@@ -175,17 +196,16 @@ def test_ceiling_exceeded_shows_the_figures(s):
     s.bank.save()
     active_guarantee(s, amount=60_000_000)
     g = requested_guarantee(s, amount=50_000_000)
-    client_for(s.maker).post(reverse("guarantees:prepare", args=[g.pk]), {
-        "amount": "50 000 000", "valid_until": g.valid_until.isoformat(),
-    })
-    response = client_for(s.checker).post(reverse("guarantees:confirm", args=[g.pk]))
+    post_shown(client_for(s.maker), reverse("guarantees:prepare", args=[g.pk]),
+               amount="50 000 000", valid_until=g.valid_until.isoformat())
+    response = post_shown(client_for(s.checker), reverse("guarantees:confirm", args=[g.pk]))
     assert response.status_code == 200
     text = page_text(response)
     assert french(CeilingExceeded.default_message) in text
     for figure in (100_000_000, 60_000_000, 40_000_000):  # ceiling, exposure, room
         assert escape(format_fcfa(figure)) in text
     g.refresh_from_db()
-    assert g.status == S.SUBMITTED
+    assert g.status == S.PREPARED
 
 
 def test_action_in_the_wrong_status_is_a_message_not_a_server_error(s):
@@ -245,10 +265,10 @@ def test_draft_is_edited_then_submitted_then_withdrawn(s):
 def test_checker_declines_with_a_reason(s):
     g = requested_guarantee(s)
     checker = client_for(s.checker)
-    response = checker.post(reverse("guarantees:decline", args=[g.pk]), {"reason": ""})
+    response = post_shown(checker, reverse("guarantees:decline", args=[g.pk]), reason="")
     assert response.status_code == 200 and response.context["form"].errors["reason"]
-    assert checker.post(reverse("guarantees:decline", args=[g.pk]), {"reason": "Garanties insuffisantes"}
-                        ).status_code == 302
+    assert post_shown(checker, reverse("guarantees:decline", args=[g.pk]), reason="Garanties insuffisantes"
+                      ).status_code == 302
     g.refresh_from_db()
     assert g.status == S.DECLINED and g.decline_reason == "Garanties insuffisantes"
 
@@ -272,8 +292,8 @@ def test_amendment_withdrawn_and_declined(s):
     agent.post(reverse("guarantees:amend", args=[g.pk]), {"new_amount": "60 000 000",
                                                           "new_valid_until": g.valid_until.isoformat()})
     second = Amendment.objects.exclude(pk=first.pk).get(guarantee=g)
-    assert checker.post(reverse("guarantees:amendment_decline", args=[second.pk]), {"reason": "Non"}
-                        ).status_code == 302
+    assert post_shown(checker, reverse("guarantees:amendment_decline", args=[second.pk]), reason="Non"
+                      ).status_code == 302
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (AmendmentStatus.WITHDRAWN, AmendmentStatus.DECLINED)

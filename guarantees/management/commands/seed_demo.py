@@ -244,8 +244,9 @@ def seed_demo_guarantees(stdout) -> None:
         guarantee_prepare,
         guarantee_request,
     )
-    from guarantees.services.transits import transit_declare
     from guarantees.services.events import transit_event_apply, transit_event_receive
+    from guarantees.services.transits import transit_declare
+    from guarantees.terms import guarantee_terms
 
     def user(email):
         return User.objects.get(email=email)
@@ -279,9 +280,9 @@ def seed_demo_guarantees(stdout) -> None:
             valid_until=today + datetime.timedelta(days=365), purpose=purpose, by=user(agent), submit=True,
         )
         if stage in ("prepared", "confirmed", "active"):
-            guarantee_prepare(guarantee=g, by=user(maker), comment="Dossier complet.")
+            g = guarantee_prepare(guarantee=g, by=user(maker), comment="Dossier complet.")
         if stage in ("confirmed", "active"):
-            g = guarantee_confirm(guarantee=g, by=user(checker))
+            g = guarantee_confirm(guarantee=g, by=user(checker), expected=guarantee_terms(g))
         if stage == "active":
             g = guarantee_accept(guarantee=g, by=user(officer))
         made += 1

@@ -96,10 +96,11 @@ def amend(s, g, *, amount: int, days: int = 0):
     import datetime
 
     from guarantees.services.amendments import amendment_confirm, amendment_prepare, amendment_request
+    from guarantees.terms import amendment_terms
 
     a = amendment_request(guarantee=g, by=s.agent, new_amount=amount,
                           new_valid_until=g.valid_until + datetime.timedelta(days=days))
-    amendment_prepare(amendment=a, by=s.maker)
-    amendment_confirm(amendment=a, by=s.checker)
+    a = amendment_prepare(amendment=a, by=s.maker)
+    amendment_confirm(amendment=a, by=s.checker, expected=amendment_terms(a))
     g.refresh_from_db()
     return g

@@ -10,6 +10,7 @@ from guarantees.models import Guarantee, GuaranteeStatus, Hold
 from guarantees.services.guarantees import guarantee_confirm, guarantee_prepare
 from guarantees.services.holds import hold_release, hold_reserve
 from guarantees.services.ledger import ledger_verify
+from guarantees.terms import guarantee_terms
 from tests.builders import active_guarantee, requested_guarantee, scene
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
@@ -84,10 +85,41 @@ def test_two_checkers_racing_for_the_last_room_under_the_ceiling_only_one_wins()
     second_checker = member(s.bank.organisation, Role.BANK_CHECKER)
     a = requested_guarantee(s, amount=60_000_000)
     b = requested_guarantee(s, amount=60_000_000)
-    guarantee_prepare(guarantee=a, by=s.maker)
-    guarantee_prepare(guarantee=b, by=s.maker)
+    a = guarantee_prepare(guarantee=a, by=s.maker)
+    b = guarantee_prepare(guarantee=b, by=s.maker)
     checkers = [s.checker, second_checker]
-    results = _race(2, lambda i: guarantee_confirm(guarantee=[a, b][i], by=checkers[i]))
+    results = _race(2, lambda i: guarantee_confirm(guarantee=[a, b][i], by=checkers[i],
+                                                   expected=guarantee_terms([a, b][i])))
     assert sorted(type(r).__name__ for r in results) == ["CeilingExceeded", "Guarantee"], results
     assert Guarantee.objects.filter(status=GuaranteeStatus.BANK_CONFIRMED).count() == 1
     assert any(isinstance(r, CeilingExceeded) for r in results)
+
+
+def test_a_new_preparation_racing_a_confirmation_never_confirms_terms_the_checker_was_not_shown():
+    """The maker prepares again at 40 000 000 while the checker confirms the page that showed 1 000 000, both
+    at once, round after round (which wins depends on the scheduler; runs see both): either the confirmation
+    lands first and binds the terms shown (the late preparation is refused), or the preparation lands first
+    and the confirmation is refused. Never a guarantee confirmed at 40 000 000."""
+    from guarantees.errors import InvalidTransition, TermsChanged
+
+    s = scene()
+    for _round in range(8):
+        g = guarantee_prepare(guarantee=requested_guarantee(s, amount=1_000_000), by=s.maker)
+        shown = guarantee_terms(g)
+
+        def work(i, pk=g.pk, shown=shown):
+            row = Guarantee.objects.get(pk=pk)  # each thread reads the row as its own page would
+            if i == 0:
+                return guarantee_prepare(guarantee=row, by=s.maker, amount=40_000_000)
+            return guarantee_confirm(guarantee=row, by=s.checker, expected=shown)
+
+        prepared, confirmed = _race(2, work)
+        g.refresh_from_db()
+        if isinstance(confirmed, Guarantee):
+            assert isinstance(prepared, InvalidTransition), prepared
+            assert (g.status, g.requested_amount, g.preparation) == (GuaranteeStatus.BANK_CONFIRMED, 1_000_000, 1)
+        else:
+            assert isinstance(confirmed, TermsChanged), confirmed
+            assert isinstance(prepared, Guarantee), prepared
+            assert (g.status, g.requested_amount, g.confirmed_by_id) == (GuaranteeStatus.PREPARED, 40_000_000, None)
+    assert not Guarantee.objects.filter(status=GuaranteeStatus.BANK_CONFIRMED, requested_amount=40_000_000).exists()

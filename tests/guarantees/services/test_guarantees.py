@@ -19,6 +19,7 @@ from guarantees.services.guarantees import (
     guarantee_withdraw,
 )
 from guarantees.services.holds import hold_release, hold_reserve
+from guarantees.terms import guarantee_terms
 from tests.builders import active_guarantee, confirmed_guarantee, requested_guarantee, scene
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,9 @@ def test_full_path_to_active_gives_a_valid_grn_a_version_and_an_opening_entry():
     s = scene("BF")
     g = requested_guarantee(s, amount=50_000_000)
     assert g.status == S.SUBMITTED
-    guarantee_prepare(guarantee=g, by=s.maker, comment="RAS")
-    g = guarantee_confirm(guarantee=g, by=s.checker)
+    g = guarantee_prepare(guarantee=g, by=s.maker, comment="RAS")
+    assert g.status == S.PREPARED
+    g = guarantee_confirm(guarantee=g, by=s.checker, expected=guarantee_terms(g))
     assert g.status == S.BANK_CONFIRMED
     g = guarantee_accept(guarantee=g, by=s.officer)
     assert g.status == S.ACTIVE
@@ -54,20 +56,20 @@ def test_the_maker_can_never_confirm_what_they_prepared():
     from accounts.roles import Role
 
     Membership.objects.create(user=both, organisation=s.bank.organisation, role=Role.BANK_CHECKER)
-    guarantee_prepare(guarantee=g, by=both)
+    g = guarantee_prepare(guarantee=g, by=both)
     with pytest.raises(SameMakerAndChecker):
-        guarantee_confirm(guarantee=g, by=both)
+        guarantee_confirm(guarantee=g, by=both, expected=guarantee_terms(g))
     with pytest.raises(SameMakerAndChecker):
-        guarantee_decline(guarantee=g, by=both, reason="non")
+        guarantee_decline(guarantee=g, by=both, reason="non", expected=guarantee_terms(g))
     g.refresh_from_db()
-    assert g.status == S.SUBMITTED
+    assert g.status == S.PREPARED
 
 
 def test_confirmation_needs_a_prepared_request():
     s = scene()
     g = requested_guarantee(s)
     with pytest.raises(InvalidTransition):
-        guarantee_confirm(guarantee=g, by=s.checker)
+        guarantee_confirm(guarantee=g, by=s.checker, expected=guarantee_terms(g))
 
 
 def test_maker_may_adjust_amount_and_validity_with_a_comment():
@@ -83,21 +85,21 @@ def test_confirmation_over_the_bank_ceiling_is_refused_with_the_figures():
     s = scene(ceiling=100_000_000)
     active_guarantee(s, amount=70_000_000)
     g = requested_guarantee(s, amount=40_000_000)
-    guarantee_prepare(guarantee=g, by=s.maker)
+    g = guarantee_prepare(guarantee=g, by=s.maker)
     with pytest.raises(CeilingExceeded) as exc:
-        guarantee_confirm(guarantee=g, by=s.checker)
+        guarantee_confirm(guarantee=g, by=s.checker, expected=guarantee_terms(g))
     assert exc.value.extra == {"ceiling": 100_000_000, "exposure": 70_000_000, "amount": 40_000_000,
                                "room": 30_000_000}
     g.refresh_from_db()
-    assert g.status == S.SUBMITTED
+    assert g.status == S.PREPARED
 
 
 def test_another_banks_checker_cannot_confirm():
     s, other = scene(), scene()
     g = requested_guarantee(s)
-    guarantee_prepare(guarantee=g, by=s.maker)
+    g = guarantee_prepare(guarantee=g, by=s.maker)
     with pytest.raises(NotAllowed):
-        guarantee_confirm(guarantee=g, by=other.checker)
+        guarantee_confirm(guarantee=g, by=other.checker, expected=guarantee_terms(g))
 
 
 def test_only_customs_of_the_principals_country_accept():
@@ -131,10 +133,11 @@ def test_decline_needs_a_reason_and_tells_the_forwarder(django_capture_on_commit
     s = scene()
     g = requested_guarantee(s)
     with pytest.raises(ReasonRequired):
-        guarantee_decline(guarantee=g, by=s.checker, reason=" ")
+        guarantee_decline(guarantee=g, by=s.checker, reason=" ", expected=guarantee_terms(g))
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        g = guarantee_decline(guarantee=g, by=s.checker, reason="Garanties insuffisantes")
+        g = guarantee_decline(guarantee=g, by=s.checker, reason="Garanties insuffisantes",
+                              expected=guarantee_terms(g))
     assert g.status == S.DECLINED
     assert [m.to for m in mail.outbox] == [[s.agent.email]]
     assert "Garanties insuffisantes" in mail.outbox[0].body

@@ -10,6 +10,7 @@ from guarantees.models import Guarantee, Hold, HoldStatus
 from guarantees.services.amendments import amendment_confirm, amendment_prepare, amendment_request
 from guarantees.services.holds import hold_release, hold_reserve
 from guarantees.services.ledger import ledger_verify
+from guarantees.terms import amendment_terms
 from tests.builders import active_guarantee, scene
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +55,8 @@ def _run(ops):
                     hold_release(hold=holds[op[1] % len(holds)], amount=op[2])
                 elif op[0] == "amend":
                     a = amendment_request(guarantee=g, by=s.agent, new_amount=op[1], new_valid_until=g.valid_until)
-                    amendment_prepare(amendment=a, by=s.maker)
-                    amendment_confirm(amendment=a, by=s.checker)
+                    a = amendment_prepare(amendment=a, by=s.maker)
+                    amendment_confirm(amendment=a, by=s.checker, expected=amendment_terms(a))
                 elif op[0] == "replay" and holds:
                     h = holds[op[1] % len(holds)]
                     assert hold_reserve(guarantee=g, amount=h.initial_amount, reference=h.reference).pk == h.pk
