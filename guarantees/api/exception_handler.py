@@ -63,8 +63,10 @@ def error_body(exc) -> tuple[int, dict, dict]:
     """``(status, body, headers)`` for an exception the API knows, or ``(0, {}, {})``."""
     headers: dict[str, str] = {}
     if isinstance(exc, TooManyAttempts):
-        headers["Retry-After"] = str(settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
-        return exc.status, exc.as_dict(), headers
+        body = exc.as_dict()
+        body["retry_after"] = int(body.get("retry_after") or settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
+        headers["Retry-After"] = str(body["retry_after"])
+        return exc.status, body, headers
     if isinstance(exc, DomainError):
         return exc.status, exc.as_dict(), headers
     if isinstance(exc, DjangoValidationError):
