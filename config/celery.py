@@ -3,6 +3,11 @@
 Without ``REDIS_URL`` (the embedded default), tasks run in-process and eagerly, so the site works with
 no server but itself.
 
+Publishing: ``RegistryTask`` (every task's base) leaves a broker that just failed alone for a few seconds
+(``config.cache.Outage``): a queued message is only ever a hint, PostgreSQL has the row and the sweeps re-drive it,
+so a request that queues work after its commit pays for a dead or frozen broker once per process and pause, not
+every time, and the log says so once rather than once per request.
+
 Signal hooks: a task that fails for good (its retries spent) is recorded as a ``TaskFailure`` for the
 secretariat, who may retry it; a retry that succeeds marks its failure resolved. Eager tasks are not recorded:
 their error reaches the caller, who sees it at once.
@@ -11,12 +16,37 @@ their error reaches the caller, who sees it at once.
 import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import task_failure, task_success
+from kombu.exceptions import OperationalError
+
+from config.cache import outage_for, redacted
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("caution_unique")
+
+class BrokerUnavailable(OperationalError):
+    """Not even tried: the broker failed moments ago (see ``RegistryTask``)."""
+
+
+class RegistryTask(Task):
+    def apply_async(self, *args, **kwargs):
+        app = self._get_app()
+        if app.conf.task_always_eager:
+            return super().apply_async(*args, **kwargs)
+        outage = outage_for(f"Celery broker {redacted(str(app.conf.broker_url))}")
+        if not outage.usable():
+            raise BrokerUnavailable(f"{self.name} not queued: the broker is unreachable; the sweeps will re-drive it")
+        try:
+            result = super().apply_async(*args, **kwargs)
+        except (OperationalError, OSError) as exc:
+            outage.failed(exc)
+            raise
+        outage.recovered()
+        return result
+
+
+app = Celery("caution_unique", task_cls=RegistryTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

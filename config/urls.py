@@ -15,3 +15,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("guarantees.urls")),
 ]
+
+# Errors outside a DRF view (a middleware, the URL resolver, a plain view) answer /api/ paths in JSON.
+handler400 = "guarantees.api.exception_handler.bad_request"
+handler403 = "guarantees.api.exception_handler.permission_denied"
+handler404 = "guarantees.api.exception_handler.page_not_found"
+handler500 = "guarantees.api.exception_handler.server_error"

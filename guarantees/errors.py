@@ -4,7 +4,11 @@ Each error has a machine ``code`` (stable, documented in API.md), a translatable
 figures (``extra``) such as the available balance.
 """
 
+import math
+
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class DomainError(Exception):
@@ -98,9 +102,39 @@ class ReasonRequired(DomainError):
 
 
 class TooManyAttempts(DomainError):
+    """Refused for a while; ``retry_after`` (in the body, and the API's Retry-After) is the real time left."""
+
     code = "too_many_attempts"
     status = 429
     default_message = _("Too many wrong attempts. Please wait a few minutes before trying again.")
+
+    def __init__(self, message=None, *, retry_after: int | None = None):
+        if retry_after is not None:
+            retry_after = max(1, int(retry_after))
+            message = message or _wait_message(retry_after)
+            super().__init__(message, retry_after=retry_after)
+        else:
+            super().__init__(message)
+
+
+def _wait_text(seconds: int) -> str:
+    """How long to wait, in words, in the active language (whole minutes, rounded up, past a minute)."""
+    if seconds < 60:
+        return ngettext(
+            "Too many wrong attempts on this guarantee. Try again in %(count)s second.",
+            "Too many wrong attempts on this guarantee. Try again in %(count)s seconds.",
+            seconds,
+        ) % {"count": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext(
+        "Too many wrong attempts on this guarantee. Try again in %(count)s minute.",
+        "Too many wrong attempts on this guarantee. Try again in %(count)s minutes.",
+        minutes,
+    ) % {"count": minutes}
+
+
+# Worded when shown, in the reader's language, like the other messages.
+_wait_message = lazy(_wait_text, str)
 
 
 class InvalidDeclaration(DomainError):

@@ -1,8 +1,37 @@
 """Celery tasks of the registry. Each takes ids, loads rows, calls one service and is safe to run twice."""
 
-from celery import shared_task
+import logging
 
+from celery import shared_task
+from celery.exceptions import Ignore, Reject, Retry
+
+from config.celery import RegistryTask
 from guarantees.models import Guarantee
+
+logger = logging.getLogger(__name__)
+
+
+class DischargeFileTask(RegistryTask):
+    """A discharge file's task that fails for good (an unexpected error, or its retries spent) leaves the file
+    ``failed`` with the reason, visible to its sender, rather than queued for the sweep to queue again forever.
+    Marked around the body (``__call__``), so that it holds with eager tasks too, where Celery's ``on_failure``
+    is never called. A retry being scheduled is no failure; nor is a worker killed mid-file (its message comes
+    back and the file resumes)."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (Retry, Ignore, Reject):
+            raise
+        except Exception as exc:
+            job_id = args[0] if args else kwargs.get("job_id")
+            try:
+                from guarantees.services.sweeps import discharge_file_fail
+
+                discharge_file_fail(job_id=int(job_id), exception=exc)
+            except Exception:  # noqa: BLE001 - marking must never hide the original failure
+                logger.exception("could not mark discharge file %s failed", job_id)
+            raise
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
@@ -27,7 +56,8 @@ def apply_transit_event(event_id: int):
     return event.status if event is not None else None
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+@shared_task(base=DischargeFileTask, acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True,
+             max_retries=5)
 def process_discharge_file(job_id: int):
     from guarantees.services.transits import discharge_file_process
 
@@ -129,7 +159,7 @@ def sweep_discharge_files():
     return discharge_files_sweep()
 
 
-@shared_task(acks_late=True, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(base=DischargeFileTask, acks_late=True, autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
 def process_discharge_file_bulk(job_id: int):
     """A discharge file in batches of thousands of lines per transaction; resumes after its last chunk."""
     from guarantees.services.discharge_bulk import discharge_file_process_bulk

@@ -15,7 +15,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["guarantees.api.permissions.HasRegistryPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["guarantees.api.throttling.CallerRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["guarantees.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -142,9 +142,34 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Caution unique <no-reply@cau
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Cache (rate limits, sign-in throttling) ------------------------------------------------------
+# On Redis, a dead or frozen server costs a request milliseconds: short socket timeouts, one immediate retry on a
+# fresh connection (a restarted server leaves stale ones in the pool), then the cache carries on in process
+# memory until Redis answers again (config.cache), trying it again every REDIS_OUTAGE_RETRY_SECONDS and logging
+# the outage at most every REDIS_OUTAGE_LOG_SECONDS.
 REDIS_URL = env_str("REDIS_URL")
+REDIS_OUTAGE_RETRY_SECONDS = env_int("REDIS_OUTAGE_RETRY_SECONDS", 5)
+REDIS_OUTAGE_LOG_SECONDS = env_int("REDIS_OUTAGE_LOG_SECONDS", 60)
+
+
+def redis_cache(url: str) -> dict:
+    """The settings of the default cache on the Redis at ``url`` (also used by the tests that stop Redis)."""
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.retry import Retry
+
+    return {
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT_MS", 250) / 1000,
+            "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT_MS", 500) / 1000,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        },
+    }
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {

@@ -27,16 +27,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # A message taken by a worker that died comes back after this many seconds (Redis has no real acks). The
 # sweeps do not wait for it: the events it carried are applied from PostgreSQL long before.
+# Socket timeouts so that a broker that stops answering without closing the connection (frozen, failed over,
+# behind a firewall) fails a publish in seconds instead of hanging the request forever (kombu waits forever by
+# default); the worker's BRPOP is watched by kombu's own health checks and is not limited by them.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-    "socket_connect_timeout": 3,
+    "socket_connect_timeout": env_int("CELERY_BROKER_CONNECT_TIMEOUT", 1),
+    "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 2),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # On a lost broker connection the tasks in flight cannot be acknowledged any more: stop them, their messages
 # come back, and each task is safe to run twice.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A request that queues work after its commit must not hang on a broker that is down: two quick tries, then
-# the stored row waits for the sweep.
+# the stored row waits for the sweep; after a failure, publishing pauses for REDIS_OUTAGE_RETRY_SECONDS
+# (config.celery.RegistryTask).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 2),
     "interval_start": 0,

@@ -8,9 +8,12 @@ REGISTRY_PUBLIC_URL = env_str("REGISTRY_PUBLIC_URL", "http://127.0.0.1:8000")
 # Default low-balance alert threshold, in percent of the reference amount.
 REGISTRY_LOW_BALANCE_PCT = env_int("REGISTRY_LOW_BALANCE_PCT", 10)
 
-# Access codes: wrong tries allowed per GRN (and per caller) in the window before a slow-down.
+# Access codes: wrong tries one caller (an API key, a person) may make on one GRN in the window before that
+# caller is slowed down on that GRN (nobody else is); wrong tries on one guarantee from all callers together in
+# the window that alert its principal and the secretariat (once per window).
 REGISTRY_ACCESS_CODE_MAX_FAILURES = env_int("REGISTRY_ACCESS_CODE_MAX_FAILURES", 5)
 REGISTRY_ACCESS_CODE_WINDOW_SECONDS = env_int("REGISTRY_ACCESS_CODE_WINDOW_SECONDS", 900)
+REGISTRY_ACCESS_CODE_ALERT_FAILURES = env_int("REGISTRY_ACCESS_CODE_ALERT_FAILURES", 10)
 
 # Claims (TIR-like): notice to the guarantor within N days of the deadline; no claim before the waiting
 # period after the notice; no claim after the final limit; the bank examines within N working days.

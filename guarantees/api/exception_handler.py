@@ -3,7 +3,14 @@
 Domain errors keep their own code, status and figures (``DomainError.as_dict()``); DRF's exceptions get one
 stable code each; the detail is a sentence in the caller's language (``Accept-Language``, French by default).
 Bad input never reaches a 500: a body that does not parse is a 400 ``parse_error``.
+
+Whatever else goes wrong under ``/api/`` is JSON too: an unexpected exception in a view is a 500 ``server_error``
+(logged with its traceback), and the site's error handlers (``config/urls.py``: ``handler400`` ... ``handler500``,
+which also catch what a middleware or the URL resolver raises) answer ``/api/`` paths with the same bodies, never
+Django's HTML pages.
 """
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,12 +18,17 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from guarantees.errors import DomainError, TooManyAttempts
+
+# Where Django reports the 500s it handles itself, so that an API 500 is reported the same way.
+logger = logging.getLogger("django.request")
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -63,8 +75,10 @@ def error_body(exc) -> tuple[int, dict, dict]:
     """``(status, body, headers)`` for an exception the API knows, or ``(0, {}, {})``."""
     headers: dict[str, str] = {}
     if isinstance(exc, TooManyAttempts):
-        headers["Retry-After"] = str(settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
-        return exc.status, exc.as_dict(), headers
+        body = exc.as_dict()
+        body["retry_after"] = int(body.get("retry_after") or settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
+        headers["Retry-After"] = str(body["retry_after"])
+        return exc.status, body, headers
     if isinstance(exc, DomainError):
         return exc.status, exc.as_dict(), headers
     if isinstance(exc, DjangoValidationError):
@@ -118,10 +132,23 @@ def not_found_body() -> dict:
     return {"code": "not_found", "detail": _("Not found.")}
 
 
+def server_error_body() -> dict:
+    return {"code": "server_error",
+            "detail": _("Something went wrong on our side. Please try again in a few minutes; if it happens again, "
+                        "tell the registry's team.")}
+
+
 def api_exception_handler(exc, context):
     status_code, body, headers = error_body(exc)
     if not status_code:
-        return drf_exception_handler(exc, context)
+        response = drf_exception_handler(exc, context)
+        if response is not None:
+            return response
+        request = context.get("request")
+        logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc,
+                     extra={"status_code": 500, "request": getattr(request, "_request", request)})
+        set_rollback()
+        return Response(server_error_body(), status=500)
     response = Response(body, status=status_code)
     if status_code == 401:
         response["WWW-Authenticate"] = 'Api-Key realm="api"'
@@ -135,3 +162,34 @@ def api_not_found(request, *args, **kwargs):
     """Any path under ``/api/v1/`` that names no endpoint (whatever the method: a JSON 404, never the CSRF
     page)."""
     return JsonResponse(not_found_body(), status=404)
+
+
+# --- Django's error handlers (config/urls.py): JSON under /api/, the site's pages elsewhere ---------------------
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception, *args, **kwargs):
+    if _is_api(request):
+        return JsonResponse({"code": "bad_request", "detail": _("The request could not be understood.")}, status=400)
+    return defaults.bad_request(request, exception, *args, **kwargs)
+
+
+def permission_denied(request, exception, *args, **kwargs):
+    if _is_api(request):
+        return JsonResponse({"code": "permission_denied", "detail": _("You are not allowed to do this.")}, status=403)
+    return defaults.permission_denied(request, exception, *args, **kwargs)
+
+
+def page_not_found(request, exception, *args, **kwargs):
+    if _is_api(request):
+        return JsonResponse(not_found_body(), status=404)
+    return defaults.page_not_found(request, exception, *args, **kwargs)
+
+
+def server_error(request, *args, **kwargs):
+    """Anything that escaped a view or a middleware (Django has logged it with its traceback)."""
+    if _is_api(request):
+        return JsonResponse(server_error_body(), status=500)
+    return defaults.server_error(request, *args, **kwargs)

@@ -82,8 +82,8 @@ _E = {
     403: OpenApiResponse(s.ErrorOut, description="Not allowed for this caller (`permission_denied`), or an office "
                                                  "that is not of the caller's country (`not_allowed`)."),
     404: OpenApiResponse(s.ErrorOut, description="Unknown, or not visible to the caller (`not_found`)."),
-    429: OpenApiResponse(s.ErrorOut, description="Slowed down (`throttled`, `too_many_attempts`); see the "
-                                                 "Retry-After header."),
+    429: OpenApiResponse(s.ErrorOut, description="Slowed down (`throttled`, `too_many_attempts`); the "
+                                                 "Retry-After header and `retry_after` give the seconds left."),
 }
 _CHECK_404 = OpenApiResponse(
     s.ErrorOut, description="Unknown GRN or wrong access code: the same answer for both (`not_found`)."
@@ -265,8 +265,10 @@ class GuaranteeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(
         summary="Check a guarantee with its access code",
         description="Whether the guarantee can secure a transit now, with its live available balance. An "
-                    "unknown GRN and a wrong access code get the same 404; repeated wrong codes for a GRN or "
-                    "from one caller are refused with 429 `too_many_attempts` for a while.",
+                    "unknown GRN and a wrong access code get the same 404. After repeated wrong codes, that caller "
+                    "(API key or person) is refused on that GRN with 429 `too_many_attempts`, right code or not, "
+                    "for the rest of the window (`Retry-After` and `retry_after`: the seconds left); other callers "
+                    "and other GRNs are not affected.",
         parameters=[_GRN],
         request=s.GuaranteeCheckIn,
         responses=_errors(400, 401, 403, 429, extra={200: s.GuaranteeCheckOut, 404: _CHECK_404}),

@@ -92,7 +92,7 @@ def renumber(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("guarantees", "0008_prepared_status"),
+        ("guarantees", "0009_access_code_alerts"),
     ]
 
     operations = [

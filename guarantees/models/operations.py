@@ -59,6 +59,7 @@ class AlertKind(models.TextChoices):
     LOW_BALANCE = "low_balance", pgettext_lazy("alert", "Low balance")
     EXPIRY_30 = "expiry_30", pgettext_lazy("alert", "Expires within 30 days")
     EXPIRY_7 = "expiry_7", pgettext_lazy("alert", "Expires within 7 days")
+    WRONG_ACCESS_CODES = "wrong_codes", pgettext_lazy("alert", "Repeated wrong access codes")
 
 
 class GuaranteeAlert(models.Model):
@@ -66,12 +67,15 @@ class GuaranteeAlert(models.Model):
 
     A low-balance alert stays open while the balance stays low and is cleared when it recovers; only then may a
     new one be raised. An expiry alert is given once per kind and end of validity (an extension starts over).
+    An alert of repeated wrong access codes is given once per window of the access-code counters
+    (``window_start``).
     """
 
     guarantee = models.ForeignKey("guarantees.Guarantee", on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(_("kind"), max_length=16, choices=AlertKind.choices)
     valid_until = models.DateField(_("end of validity"), null=True, blank=True)
     available = models.BigIntegerField(_("available when raised"), null=True, blank=True)
+    window_start = models.DateTimeField(_("window start"), null=True, blank=True)
     raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
 
@@ -87,6 +91,10 @@ class GuaranteeAlert(models.Model):
             models.UniqueConstraint(
                 fields=["guarantee", "kind", "valid_until"], condition=~Q(kind="low_balance"),
                 name="alert_expiry_once",
+            ),
+            models.UniqueConstraint(
+                fields=["guarantee", "kind", "window_start"], condition=Q(kind="wrong_codes"),
+                name="alert_wrong_codes_once_per_window",
             ),
         ]
 

@@ -10,15 +10,15 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guarantees.counters import counter_incr, counters_get
+from guarantees.counters import counter_get, counter_incr, members_add, members_get
 from guarantees.errors import InvalidTransition, TooManyAttempts
 from guarantees.grn import grn_normalise
-from guarantees.models import AccessCode, Guarantee, GuaranteeAction
+from guarantees.models import AccessCode, AlertKind, Guarantee, GuaranteeAction, GuaranteeAlert
 from guarantees.sql import hot_cursor, instance, select_columns, width
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -88,12 +88,20 @@ def access_code_revoke(*, access_code: AccessCode, by) -> AccessCode:
     return access_code
 
 
-def _failure_keys(*, grn: str, caller: str) -> list[str]:
-    """One counter per GRN (guessing the code of one guarantee) and one per caller (guessing across GRNs)."""
-    keys = [f"access-code-failures:grn:{hashlib.sha256(grn.encode()).hexdigest()[:32]}"]
-    if caller:
-        keys.append(f"access-code-failures:caller:{hashlib.sha256(caller.encode()).hexdigest()[:32]}")
-    return keys
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def _caller_key(*, grn: str, caller: str) -> str:
+    """Wrong tries of one caller on one GRN: what slows down a guesser, and nobody else."""
+    return f"access-code-failures:{_digest(grn, caller)}"
+
+
+def _grn_keys(grn: str) -> tuple[str, str]:
+    """Wrong tries on one GRN by every caller, and who they were: what alerts, and blocks nobody. Keyed on the
+    GRN as typed (normalised), so that an unknown GRN costs the same work as a known one."""
+    base = f"access-code-failures:grn:{_digest(grn)}"
+    return base, f"{base}:callers"
 
 
 def _guarantee_and_live_codes(grn: str) -> tuple[Guarantee | None, list[tuple[int, str, object]]]:
@@ -114,28 +122,87 @@ def _guarantee_and_live_codes(grn: str) -> tuple[Guarantee | None, list[tuple[in
     return instance(Guarantee, rows[0]), codes
 
 
-def access_code_check(*, grn: str, code: str, caller: str = "") -> Guarantee | None:
+def access_code_check(*, grn: str, code: str, caller: str) -> Guarantee | None:
     """The guarantee with this GRN when ``code`` is one of its live codes, else ``None``: an unknown GRN and a
-    wrong code give the same answer, so numbers cannot be guessed. After
-    ``REGISTRY_ACCESS_CODE_MAX_FAILURES`` wrong tries on a GRN, or by one caller, within the window,
-    every try is refused with ``TooManyAttempts`` until the window has passed.
+    wrong code give the same answer, so numbers cannot be guessed.
 
-    Costs one cache round trip (both failure counters at once) and one query; a wrong code adds the counting.
-    The last-use time of a code is written at most once a minute (a hint for the principal, and writing it on
-    every declaration would make the row a lock hot spot for a busy forwarder)."""
+    ``caller`` is who asks: an API key (``apikey:<id>``) or a person (``user:<id>``). After
+    ``REGISTRY_ACCESS_CODE_MAX_FAILURES`` wrong tries of that caller on that GRN within the window, that caller
+    is refused on that GRN (``TooManyAttempts``, with the seconds left), right code or not, until the window
+    has passed; every other caller and every other GRN go through. Wrong tries on a guarantee from all callers
+    together alert its principal and the secretariat (``access_code_failures_alert``) instead of blocking.
+
+    Costs one cache round trip and one query; a wrong code adds the counting. The last-use time of a code is
+    written at most once a minute (a hint for the principal, and writing it on every declaration would make the
+    row a lock hot spot for a busy forwarder)."""
+    if not caller:
+        raise ValueError("access_code_check needs the caller, who alone is slowed down by wrong codes")
     normalised = grn_normalise(grn)
-    keys = _failure_keys(grn=normalised, caller=caller)
-    limit = settings.REGISTRY_ACCESS_CODE_MAX_FAILURES
-    if any(count >= limit for count in counters_get(keys)):
-        raise TooManyAttempts()
+    key = _caller_key(grn=normalised, caller=caller)
+    window = settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS
+    tried = counter_get(key)
+    if tried.count >= settings.REGISTRY_ACCESS_CODE_MAX_FAILURES:
+        raise TooManyAttempts(retry_after=tried.seconds_left or window)
     guarantee, codes = _guarantee_and_live_codes(normalised) if normalised else (None, [])
     matched = _matching_code(guarantee, codes, code) if guarantee is not None else None
     if matched is not None:
         _note_use(*matched)
         return guarantee
-    for key in keys:
-        counter_incr(key, timeout=settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
+    counter_incr(key, timeout=window)
+    count_key, callers_key = _grn_keys(normalised)
+    members_add(callers_key, caller, timeout=window)
+    if counter_incr(count_key, timeout=window) == settings.REGISTRY_ACCESS_CODE_ALERT_FAILURES and guarantee:
+        # Exactly once per count (the call that reaches the threshold), and once per window in the database.
+        access_code_failures_alert(guarantee=guarantee, failures=settings.REGISTRY_ACCESS_CODE_ALERT_FAILURES,
+                                   callers=members_get(callers_key))
     return None
+
+
+def access_code_failures_alert(*, guarantee: Guarantee, failures: int, callers, now=None) -> GuaranteeAlert | None:
+    """Tell the principal (those who manage its access codes) and the secretariat that wrong access codes keep
+    coming for ``guarantee``: how many, and from whom (never the codes tried). Given once per window of
+    ``REGISTRY_ACCESS_CODE_WINDOW_SECONDS`` (a ``GuaranteeAlert`` per window); returns it, or ``None`` when this
+    window's alert was given already."""
+    from accounts.models import Organisation
+    from accounts.roles import OrganisationKind
+    from guarantees.services.notifications import notice_send
+
+    now = now or timezone.now()
+    window = settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS
+    start = datetime.datetime.fromtimestamp(now.timestamp() // window * window, tz=datetime.timezone.utc)
+    guarantee = Guarantee.objects.select_related("principal", "bank__organisation").get(pk=guarantee.pk)
+    try:
+        with transaction.atomic():
+            alert = GuaranteeAlert.objects.create(guarantee=guarantee, kind=AlertKind.WRONG_ACCESS_CODES,
+                                                  window_start=start)
+            params = {"failures": str(failures), "minutes": str(max(1, window // 60)),
+                      "callers": ", ".join(caller_labels(callers)) or "—"}
+            notice_send(event="access_code_failures", organisation=guarantee.principal, guarantee=guarantee,
+                        permission="guarantee.access_code", params=params)
+            for secretariat in Organisation.objects.filter(kind=OrganisationKind.SECRETARIAT, is_active=True):
+                notice_send(event="access_code_failures", organisation=secretariat, guarantee=guarantee,
+                            permission="guarantee.view", params=params)
+    except IntegrityError:
+        return None  # this window's alert was given (another process reached the threshold too)
+    return alert
+
+
+def caller_labels(callers) -> list[str]:
+    """``apikey:<id>`` and ``user:<id>`` as people read them: "SIDONIA ML (Douanes du Mali)", sorted."""
+    from accounts.models import ApiKey, User
+
+    ids: dict[str, set[int]] = {"apikey": set(), "user": set()}
+    for caller in callers:
+        kind, _colon, pk = caller.partition(":")
+        if kind in ids and pk.isdigit():
+            ids[kind].add(int(pk))
+    key_ids, user_ids = ids["apikey"], ids["user"]
+    labels = [f"{key.name} ({key.organisation})" for key in ApiKey.objects.filter(pk__in=key_ids)
+              .select_related("organisation")]
+    for user in User.objects.filter(pk__in=user_ids):
+        organisation = user.organisation
+        labels.append(f"{user} ({organisation})" if organisation is not None else str(user))
+    return sorted(labels)
 
 
 def _matching_code(guarantee: Guarantee, codes, code: str) -> tuple[int, object] | None:

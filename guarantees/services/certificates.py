@@ -28,7 +28,7 @@ from django.utils.translation import pgettext_lazy
 
 from guarantees.certificates.renderer import CertificateRenderer
 from guarantees.certificates.signing import SignatureCheck, pdf_sign, pdf_verify, signing_key
-from guarantees.counters import counter_incr, counters_get
+from guarantees.counters import counter_get, counter_incr
 from guarantees.models import Certificate, Country, Guarantee, GuaranteeStatus, GuaranteeVersion
 
 COVERED_COUNTRIES_FALLBACK = ("BF", "ML", "NE", "TG")
@@ -286,7 +286,7 @@ def _miss_window() -> int:
 def verification_allowed(*, client: str) -> bool:
     """Count one look-up for ``client``; False once it passed the look-ups' limit in the window, or the misses'
     limit in theirs."""
-    (misses,) = counters_get([_verify_key("misses", client, _miss_window())])
+    misses = counter_get(_verify_key("misses", client, _miss_window())).count
     if misses >= settings.CERTIFICATE_VERIFY_MISS_LIMIT:
         return False
     window = max(1, settings.CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS)

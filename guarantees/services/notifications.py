@@ -186,6 +186,12 @@ MESSAGES.update({
           "Open there but closed here: %(closed_here)s. Amounts that differ: %(amount_differs)s. Report and CSV: "
           "%(url)s"),
     ),
+    "access_code_failures": (
+        _("Repeated wrong access codes on the guarantee %(grn)s"),
+        _("%(failures)s wrong access codes were tried on the guarantee %(grn)s of %(principal)s within %(minutes)s "
+          "minutes, by: %(callers)s. Each caller is slowed down on this guarantee; nobody else is. If a code may "
+          "have been disclosed, revoke it and issue a new one: %(url)s"),
+    ),
     "task_failed": (
         _("Background task failed: %(task)s"),
         _("The background task %(task)s failed after its retries (%(error)s). The error and its trace are on the "

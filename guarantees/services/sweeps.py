@@ -362,6 +362,24 @@ def discharge_files_sweep(*, now=None) -> list[int]:
     return queued
 
 
+def discharge_file_fail(*, job_id: int, exception: BaseException) -> bool:
+    """A discharge file whose task failed for good (an unexpected error, or its retries spent) ends ``failed``,
+    saying so, instead of staying queued or running for the sweep to queue again and again. The lines already
+    received stay received; a retry of the task (the secretariat's failed tasks page) takes the file again, those
+    lines counting as already received. Returns whether the job was marked."""
+    from django.utils.translation import gettext
+
+    error = f"{type(exception).__name__}: {exception}"[:500]
+    detail = gettext("The file could not be processed (%(error)s). The registry's secretariat is told and may "
+                     "retry it.") % {"error": error}
+    return bool(
+        DischargeFile.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(),
+            errors=[{"line": 0, "code": "processing_failed", "detail": detail}],
+        )
+    )
+
+
 # --- Failed tasks: recorded for the secretariat, retried on request ------------------------------------------
 
 def _json_safe(value):

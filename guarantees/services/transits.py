@@ -286,10 +286,16 @@ def discharge_file_receive(*, sender, filename: str, content: bytes, api_key=Non
 
 
 def _file_lines(job: DischargeFile) -> list[dict]:
+    """The lines of a discharge file as dicts; ``ValueError`` (or ``UnicodeDecodeError``) when it cannot be read,
+    which fails the job with ``parse_error``."""
     raw = bytes(job.content)
     text = raw.decode("utf-8-sig")
     if job.format == "json":
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            # Thousands of nested brackets: json raises RecursionError, not ValueError.
+            raise ValueError("the JSON document is nested too deeply") from None
         if isinstance(data, dict):
             data = data.get("events") or data.get("discharges") or []
         if not isinstance(data, list):

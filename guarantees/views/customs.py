@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from guarantees.errors import DomainError
+from guarantees.errors import DomainError, TooManyAttempts
 from guarantees.forms import AccessCodeCheckForm, ConfirmationForm, LookupForm, ReasonForm
 from guarantees.models import GuaranteeStatus
 from guarantees.services.access_codes import access_code_check
@@ -107,6 +107,7 @@ def guarantee_cancel_view(request, pk):
 def lookup(request):
     require(request, "guarantee.lookup")
     result = None
+    slowed_down = None
     if request.method == "POST":
         lookup_form = LookupForm()
         check_form = AccessCodeCheckForm(request.POST)
@@ -114,6 +115,9 @@ def lookup(request):
             data = check_form.cleaned_data
             try:
                 result = access_code_check(grn=data["grn"], code=data["access_code"], caller=f"user:{request.user.pk}")
+            except TooManyAttempts as exc:
+                add_domain_error(request, exc, check_form)  # says how long to wait, in words
+                slowed_down = exc
             except DomainError as exc:
                 add_domain_error(request, exc, check_form)
             else:
@@ -128,7 +132,11 @@ def lookup(request):
             if own is not None:
                 return redirect("guarantees:detail", pk=own.pk)
             check_form = AccessCodeCheckForm(initial={"grn": grn})
-    return render(
+    response = render(
         request, "guarantees/customs/lookup.html",
         {"lookup_form": lookup_form, "check_form": check_form, "result": result},
+        status=429 if slowed_down is not None else 200,
     )
+    if slowed_down is not None and slowed_down.extra.get("retry_after"):
+        response["Retry-After"] = str(slowed_down.extra["retry_after"])
+    return response

@@ -13,7 +13,7 @@ import redis
 from django.core.cache import caches
 from django.test import override_settings
 
-from guarantees.counters import counter_incr, counters_get
+from guarantees.counters import counter_get, counter_incr
 from tests.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_a_counter_counts_and_expires(redis_cache):
     redis_cache.expire(key, 5)
     counter_incr("c", timeout=30)
     assert redis_cache.ttl(key) <= 5
-    assert counters_get(["c", "absent"]) == [4, 0]
+    assert counter_get("c") == (4, redis_cache.ttl(key)) and counter_get("absent") == (0, None)
 
 
 def test_a_counter_is_exact_under_concurrent_callers(redis_cache):
@@ -68,7 +68,7 @@ def test_a_counter_is_exact_under_concurrent_callers(redis_cache):
         thread.start()
     for thread in threads:
         thread.join()
-    assert counters_get(["busy"]) == [400]
+    assert counter_get("busy").count == 400
 
 
 @override_settings(API_THROTTLE_RATES={"api_key": "3/m", "user": "3/m", "anon": "3/m"})
@@ -90,9 +90,23 @@ def test_wrong_access_codes_count_in_redis(world, redis_cache):
         response = client.post("/api/v1/transits", data=declaration(world, declaration_ref=f"TG-R-{i}", access_code=wrong),
                                content_type="application/json")
         assert response.status_code == 404
-    # Now refused even with the right code, by the GRN's counter and by the caller's.
+    # Now this key is refused on this GRN even with the right code, for the time its counter has left...
+    redis_cache.expire(caches["default"].make_and_validate_key(_caller_key(world, "TG")), 77)
     response = client.post("/api/v1/transits", data=declaration(world, declaration_ref="TG-R-OK", access_code=world.code),
                            content_type="application/json")
     assert response.status_code == 429 and response.json()["code"] == "too_many_attempts"
+    assert response["Retry-After"] == "77" and response.json()["retry_after"] == 77
+    # ... and another administration's key with the right code is not.
+    response = world.key_client("ML").post(
+        "/api/v1/guarantees/" + world.guarantee.grn + "/check", {"access_code": world.code}, format="json")
+    assert response.status_code == 200
+    # One counter for this caller on this GRN, one for the GRN (alerts only) and the set of who tried.
     keys = [key.decode() for key in redis_cache.keys("*access-code-failures*")]
-    assert len(keys) == 2 and all(0 < redis_cache.ttl(key) <= 600 for key in keys)
+    assert len(keys) == 3 and all(0 < redis_cache.ttl(key) <= 600 for key in keys)
+
+
+def _caller_key(world, country: str) -> str:
+    from guarantees.grn import grn_normalise
+    from guarantees.services.access_codes import _caller_key as key
+
+    return key(grn=grn_normalise(world.guarantee.grn), caller=f"apikey:{world.keys[country].pk}")

@@ -95,6 +95,42 @@ def test_a_file_that_does_not_parse_fails_with_the_reason(world, django_capture_
     assert job["status"] == "failed" and job["errors"][0]["code"] == "parse_error"
 
 
+def test_a_deeply_nested_json_file_fails_instead_of_staying_queued(world, django_capture_on_commit_callbacks):
+    """json.loads raises RecursionError on thousands of nested brackets: the job stayed queued for ever and the
+    stalled-file sweep queued it again every 15 minutes."""
+    import datetime
+
+    from guarantees.services.sweeps import discharge_files_sweep
+
+    client = world.key_client("BF")
+    nested = b"[" * 100_000 + b"]" * 100_000
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/discharges/files", data=nested, content_type="application/json")
+    assert response.status_code == 202
+    job = _job(client, response.json()["job"])
+    assert job["status"] == "failed" and job["errors"][0]["code"] == "parse_error"
+    assert "nested" in job["errors"][0]["detail"]
+    later = timezone.now() + datetime.timedelta(hours=2)
+    assert discharge_files_sweep(now=later) == []
+
+
+def test_a_file_whose_task_fails_for_any_reason_ends_failed(world, django_capture_on_commit_callbacks, monkeypatch):
+    from guarantees.services import discharge_bulk
+
+    def broken(**kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(discharge_bulk, "discharge_file_process_bulk", broken)
+    client = world.key_client("BF")
+    with django_capture_on_commit_callbacks(execute=True):  # eager here: the error is logged, the request is not hurt
+        response = client.post("/api/v1/discharges/files", data=_csv("BF-1,T-1,discharge,BFOUAG,{now},"),
+                               content_type="text/csv")
+    assert response.status_code == 202
+    job = _job(client, response.json()["job"])
+    assert job["status"] == "failed" and job["errors"][0]["code"] == "processing_failed"
+    assert "RuntimeError" in job["errors"][0]["detail"]
+
+
 def test_empty_or_missing_file_is_400(world):
     client = world.key_client("BF")
     for response in (

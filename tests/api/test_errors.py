@@ -138,3 +138,42 @@ def test_person_without_two_factor_is_refused(world):
     Authenticator.objects.filter(user=world.people["officer"]).delete()
     response = world.person_client("officer").get("/api/v1/transits")
     assert response.status_code == 403 and response.json()["code"] == "mfa_required"
+
+
+def test_an_unexpected_error_in_a_view_is_a_json_500_logged_with_its_traceback(world, monkeypatch, caplog):
+    from guarantees.api import views
+
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(views, "transit_event_receive", broken)
+    body = {"message_id": "BF-1", "type": "discharge", "office": "BFOUAG", "occurred_at": "2026-03-06T15:40:00Z"}
+    response = world.key_client("BF").post("/api/v1/transits/ANY-REF/events", body, format="json")
+    assert _is_error(response, 500, "server_error")["detail"]
+    assert "disk on fire" not in response.content.decode()
+    logged = [r for r in caplog.records if r.levelno >= 40 and r.exc_info]
+    assert logged and "disk on fire" in str(logged[0].exc_info[1])
+
+
+def test_an_error_outside_drf_is_a_json_500_under_api_and_the_html_page_elsewhere(world, monkeypatch):
+    """A middleware that fails (here the two-factor check of a signed-in person) never shows Django's HTML 500
+    to an API client."""
+    from django.test import Client
+
+    from accounts import middleware
+
+    def broken(user):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(middleware, "has_totp", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(world.people["officer"])
+    _is_error(client.get("/api/v1/transits"), 500, "server_error")
+    page = client.get("/guarantees/")
+    assert page.status_code == 500 and not page["Content-Type"].startswith("application/json")
+
+
+def test_a_deeply_nested_json_body_is_400_parse_error(world):
+    body = "[" * 100_000 + "]" * 100_000
+    response = world.key_client("TG").post("/api/v1/transits", data=body, content_type="application/json")
+    _is_error(response, 400, "parse_error")

@@ -82,17 +82,25 @@ def test_unknown_number_and_wrong_code_give_the_same_answer(s, malian_officer):
         assert response.context["check_form"].non_field_errors() == [expected]
 
 
-def test_repeated_wrong_codes_are_slowed_down(s, malian_officer, settings):
+def test_repeated_wrong_codes_slow_down_that_officer_and_say_for_how_long(s, malian_officer, settings):
     settings.REGISTRY_ACCESS_CODE_MAX_FAILURES = 3
+    settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS = 900
     g = active_guarantee(s)
     code = access_code_issue(guarantee=g, by=s.agent)
     client = client_for(malian_officer)
     for _ in range(3):
         client.post(reverse("guarantees:lookup"), {"grn": g.grn, "access_code": "ZZZZ"})
-    # Even the right code is refused until the window has passed.
+    # Even the right code is refused for this officer until the window has passed, and the page says how long.
     response = client.post(reverse("guarantees:lookup"), {"grn": g.grn, "access_code": code})
-    assert response.status_code == 200 and response.context["result"] is None
-    assert french(TooManyAttempts.default_message) in response.content.decode()
+    assert response.status_code == 429 and response.context["result"] is None
+    assert 890 <= int(response["Retry-After"]) <= 900
+    with translation.override("fr"):
+        expected = escape(str(TooManyAttempts(retry_after=int(response["Retry-After"])).message))
+    assert "15 minutes" in expected and expected in response.content.decode()
+    # Another officer of the same administration, with the right code, is not slowed down.
+    colleague = member(malian_officer.organisation, Role.CUSTOMS_OFFICER)
+    response = client_for(colleague).post(reverse("guarantees:lookup"), {"grn": g.grn, "access_code": code})
+    assert response.status_code == 200 and response.context["result"] == g
 
 
 def test_customs_queue_lists_confirmed_guarantees_of_the_country_only(s, malian_officer):

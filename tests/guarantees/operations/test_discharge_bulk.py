@@ -148,6 +148,16 @@ def test_a_file_that_does_not_parse_fails_with_its_reason(world):
     assert job.status == JobStatus.FAILED and job.errors[0]["code"] == "parse_error"
 
 
+@pytest.mark.parametrize("process", [discharge_file_process_bulk, discharge_file_process])
+def test_a_deeply_nested_json_file_fails_with_parse_error_on_both_paths(world, process):
+    """json raises RecursionError on a few thousand nested brackets; before, the job stayed queued."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+    job = DischargeFile.objects.create(sender=world.burkina, filename="f.json", format="json", content=nested)
+    job = process(job_id=job.pk)
+    assert job.status == JobStatus.FAILED and job.errors[0]["code"] == "parse_error"
+    assert job.finished_at is not None
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgresql
 def test_a_file_another_worker_is_processing_is_left_alone():
