@@ -14,7 +14,7 @@ import os
 from celery import Celery
 from celery.signals import task_failure, task_success
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("caution_unique")
 app.config_from_object("django.conf:settings", namespace="CELERY")
