@@ -1,26 +1,31 @@
-"""allauth adapter: no open sign-up, throttled sign-ins recorded, a fresh sign-in is enough to enrol TOTP."""
+"""allauth adapters: no open sign-up, throttled sign-ins recorded, the client's address read behind our proxies,
+MFA changes behind a fresh reauthentication, and TOTP secrets encrypted at rest."""
 
-import time
-
-from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_noop
+
+from accounts.crypto import mfa_secret_decrypt, mfa_secret_encrypt
+from accounts.mfa import first_enrolment_without_reauthentication
+from accounts.network import client_ip
 
 # allauth's own messages that its French catalogue leaves empty: listed here so that makemessages puts them
 # in ours, where they are translated (our catalogue comes first in LOCALE_PATHS).
 ALLAUTH_MESSAGES_TRANSLATED_HERE = (gettext_noop("Too many failed login attempts. Try again later."),)
 
-# Sign-in methods that prove the person is at the keyboard now: password (then TOTP when enrolled), or a
-# password just set from a reset or invitation link.
-_FRESH_SIGN_IN_METHODS = {"password", "password_reset"}
-
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return getattr(settings, "ACCOUNT_SIGNUP_OPEN", False)
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits count per address: the one ``accounts.network.client_ip`` reads behind
+        ``REGISTRY_TRUSTED_PROXY_COUNT`` proxies, like the API's limits (a spoofed X-Forwarded-For changes
+        nothing; behind the proxy, each client is counted apart)."""
+        return client_ip(request)
 
     def pre_authenticate(self, request, **credentials):
         """allauth refuses the attempt here when the failure rate limit is hit; keep a record of that too."""
@@ -33,27 +38,24 @@ class AccountAdapter(DefaultAccountAdapter):
             raise
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        """allauth asks for the password again before any change to MFA, even a minute after signing in.
+        """allauth asks for the password (or a TOTP code) again before any change to MFA, within
+        ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` of that reauthentication; signing in does not count.
 
-        A bank, customs or secretariat user is sent to TOTP enrolment right after signing in; asking for the
-        password a second time there only gets in the way. A sign-in less than
-        ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds old counts as a reauthentication for MFA changes.
+        One exception (``accounts.mfa.first_enrolment_without_reauthentication``): the first enrolment a bank,
+        customs, secretariat or staff user is forced into right after signing in with their password.
         """
         required = super().is_reauthentication_required(app=app, **kwargs)
-        if required and app == "allauth.mfa" and signed_in_recently(context.request):
+        if required and app == "allauth.mfa" and first_enrolment_without_reauthentication(context.request):
             return False
         return required
 
 
-def signed_in_recently(request) -> bool:
-    from allauth.account.internal.flows.login import get_authentication_records
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets and recovery-code seeds are stored encrypted (Fernet, key from the environment): a copy of
+    the database alone does not give anyone's second factor."""
 
-    user = getattr(request, "user", None)
-    if request is None or user is None or not user.is_authenticated:
-        return False
-    now = time.time()
-    return any(
-        record.get("method") in _FRESH_SIGN_IN_METHODS
-        and now - record.get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
-        for record in get_authentication_records(request, user)
-    )
+    def encrypt(self, text: str) -> str:
+        return mfa_secret_encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secret_decrypt(encrypted_text)

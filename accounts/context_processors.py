@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from accounts.middleware import has_totp
+from accounts import mfa
 from accounts.navigation import nav_links
 
 
@@ -14,12 +14,13 @@ def membership(request):
         "current_organisation": user.organisation,
         "current_roles": [m.get_role_display() for m in user.active_memberships],
         "perms_registry": user.registry_permissions,
-        "nav_items": SimpleLazyObject(lambda: _nav_items(user, request.path)),
+        "nav_items": SimpleLazyObject(lambda: _nav_items(request, user)),
     }
 
 
-def _nav_items(user, path):
-    # Until a bank, customs or secretariat user has enrolled TOTP every link leads back to enrolment: show none.
-    if user.mfa_required and not has_totp(user):
+def _nav_items(request, user):
+    # Until a bank, customs or secretariat user has enrolled TOTP, or a session typed its code, every link leads
+    # back to the MFA page: show none.
+    if mfa.mfa_state(request, user) != mfa.OK:
         return []
-    return nav_links(user, path)
+    return nav_links(user, request.path)

@@ -79,7 +79,9 @@ class User(AbstractUser):
 
     @property
     def mfa_required(self) -> bool:
-        return bool(self.roles & MFA_REQUIRED_ROLES)
+        """Must enrol TOTP before anything else: roles that reach money or customs decisions, and every staff
+        member or superuser (the admin reads and changes everything), whatever their memberships."""
+        return self.is_staff or self.is_superuser or bool(self.roles & MFA_REQUIRED_ROLES)
 
 
 class Organisation(models.Model):

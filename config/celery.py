@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError
 
 from config.cache import outage_for, redacted
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 
 class BrokerUnavailable(OperationalError):

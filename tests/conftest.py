@@ -1,6 +1,7 @@
 import pytest
 
 from guarantees.certificates.devcert import devcert_create
+from tests.accounts.helpers import give_totp, sign_in_as
 
 PASSPHRASE = "test-only-passphrase"
 
@@ -39,3 +40,12 @@ def _event_rules_read_afresh():
     event_rules_changed()
     yield
     event_rules_changed()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's superuser, enrolled in TOTP (staff must be) and signed in through ``sign_in_as``."""
+    from django.test import Client
+
+    give_totp(admin_user)
+    return sign_in_as(Client(), admin_user)

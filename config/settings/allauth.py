@@ -22,4 +22,11 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Caution unique"
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+# Encrypts TOTP secrets and recovery-code seeds at rest (REGISTRY_MFA_ENCRYPTION_KEY, config/settings/security.py).
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# Changes to MFA need the password or a TOTP code typed again (not an e-mailed code), within allauth's
+# ACCOUNT_REAUTHENTICATION_TIMEOUT (300 s) of that reauthentication.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# The client's address is read by accounts.network.client_ip (AccountAdapter.get_client_ip), behind
+# REGISTRY_TRUSTED_PROXY_COUNT proxies; allauth's own reading of X-Forwarded-For stays off.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0

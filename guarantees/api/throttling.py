@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from accounts.network import client_ip
 from guarantees.counters import counter_incr
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -36,7 +37,9 @@ class CallerRateThrottle(BaseThrottle):
             return "api_key", ident
         if user is not None and user.is_authenticated:
             return "user", f"user:{user.pk}"
-        return "anon", f"anon:{self.get_ident(request)}"
+        # DRF's get_ident() believes whatever X-Forwarded-For the client sends: one reading of the address for
+        # the whole site instead, behind REGISTRY_TRUSTED_PROXY_COUNT proxies.
+        return "anon", f"anon:{client_ip(request)}"
 
     def allow_request(self, request, view) -> bool:
         scope, ident = self._scope_and_ident(request)

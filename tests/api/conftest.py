@@ -15,6 +15,7 @@ from accounts.roles import OrganisationKind, Role
 from guarantees.models import Guarantee
 from guarantees.reference_import import reference_import
 from guarantees.services.access_codes import access_code_issue
+from tests.accounts.helpers import sign_in_as
 from tests.builders import Scene, active_guarantee, scene
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 
@@ -56,7 +57,7 @@ class World:
 
     def person_client(self, who: str, *, csrf: bool = False) -> APIClient:
         client = APIClient(enforce_csrf_checks=csrf)
-        client.force_login(self.people[who])
+        sign_in_as(client, self.people[who])
         return client
 
 

@@ -160,14 +160,14 @@ def test_an_error_outside_drf_is_a_json_500_under_api_and_the_html_page_elsewher
     to an API client."""
     from django.test import Client
 
-    from accounts import middleware
+    from accounts import mfa
+    from tests.accounts.helpers import sign_in_as
 
-    def broken(user):
+    def broken(request, user):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(middleware, "has_totp", broken)
-    client = Client(raise_request_exception=False)
-    client.force_login(world.people["officer"])
+    client = sign_in_as(Client(raise_request_exception=False), world.people["officer"])
+    monkeypatch.setattr(mfa, "mfa_state", broken)
     _is_error(client.get("/api/v1/transits"), 500, "server_error")
     page = client.get("/guarantees/")
     assert page.status_code == 500 and not page["Content-Type"].startswith("application/json")

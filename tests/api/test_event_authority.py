@@ -116,10 +116,10 @@ def test_a_discharge_file_from_a_country_off_the_route_releases_nothing(world, p
     niger = world.customs["NE"]
     if path == "page":
         officer = member(niger, Role.CUSTOMS_OFFICER)
-        from tests.api.conftest import give_totp
+        from tests.accounts.helpers import give_totp, sign_in_as
 
         give_totp(officer)
-        client.force_login(officer)
+        sign_in_as(client, officer)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("guarantees:discharge_upload"),
                                    {"file": SimpleUploadedFile("ne.csv", content, content_type="text/csv")})

@@ -19,6 +19,7 @@ from guarantees.services.access_codes import access_code_issue
 from guarantees.services.amendments import amendment_prepare, amendment_request
 from guarantees.services.guarantees import guarantee_prepare, guarantee_suspend
 from guarantees.terms import guarantee_terms
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, confirmed_guarantee, requested_guarantee, scene
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 
@@ -171,7 +172,7 @@ def test_role_page_matrix(world, url_name, args, row):
     for role in ROLES:
         client = Client()
         if role != "anonymous":
-            client.force_login(world["people"][role])
+            sign_in_as(client, world["people"][role])
         actual[role] = _status(client, url)
     assert actual == row
 
@@ -194,7 +195,7 @@ def test_refused_post_changes_nothing(world, url_name, args, row):
             continue
         client = Client()
         if role != "anonymous":
-            client.force_login(world["people"][role])
+            sign_in_as(client, world["people"][role])
         assert _status(client, url, "post") == status, role
     assert _snapshot() == before
 
@@ -211,7 +212,7 @@ def test_staff_without_mfa_is_sent_to_enrolment(world):
     """Bank users cannot reach any page before they have a TOTP device."""
     maker = member(world["bank"].organisation, Role.BANK_MAKER)
     client = Client()
-    client.force_login(maker)
+    sign_in_as(client, maker)
     response = client.get(reverse("guarantees:bank_queue"))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
@@ -225,7 +226,7 @@ def test_maker_cannot_confirm_what_they_prepared(world):
 
     Membership.objects.create(user=maker, organisation=prepared.bank.organisation, role=Role.BANK_CHECKER)
     client = Client()
-    client.force_login(maker)
+    sign_in_as(client, maker)
     response = client.post(reverse("guarantees:confirm", args=[prepared.pk]),
                            {"terms": guarantee_terms(prepared).encode()})
     assert response.status_code == 200

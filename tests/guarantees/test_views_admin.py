@@ -9,6 +9,7 @@ from accounts.models import User
 from guarantees.models import Amendment, Bank, Guarantee, GuaranteeEvent, Hold, LedgerEntry
 from guarantees.services.amendments import amendment_request
 from guarantees.services.holds import hold_reserve
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, scene
 
 
@@ -19,7 +20,7 @@ def superuser_client(db):
     user = User.objects.create_superuser(email="root@secretariat.aes", password="x" * 12)
     TOTP.activate(user, generate_totp_secret())
     client = Client()
-    client.force_login(user)
+    sign_in_as(client, user)
     return client
 
 

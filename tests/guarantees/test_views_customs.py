@@ -12,6 +12,7 @@ from django.utils.html import escape
 from accounts.roles import Role
 from guarantees.errors import TooManyAttempts
 from guarantees.services.access_codes import access_code_issue
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, scene
 from tests.factories import CustomsFactory, country, member
 
@@ -25,7 +26,7 @@ def client_for(user) -> Client:
     if user.mfa_required and not Authenticator.objects.filter(user=user).exists():
         TOTP.activate(user, generate_totp_secret())
     client = Client()
-    client.force_login(user)
+    sign_in_as(client, user)
     return client
 
 

@@ -18,6 +18,7 @@ from guarantees.models import AccessCode, Amendment, AmendmentStatus, Guarantee,
 from guarantees.services.access_codes import access_code_matches
 from guarantees.services.holds import hold_reserve
 from guarantees.services.notifications import format_fcfa
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, requested_guarantee, scene
 
 S = GuaranteeStatus
@@ -37,7 +38,7 @@ def client_for(user) -> Client:
     if user.mfa_required:
         give_totp(user)
     client = Client()
-    client.force_login(user)
+    sign_in_as(client, user)
     return client
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from guarantees.models import GuaranteeStatus
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, requested_guarantee, scene
 from tests.factories import BankFactory, ForwarderFactory, GuaranteeFactory, country, member
 
@@ -23,7 +24,7 @@ def client_for(user) -> Client:
     if user.mfa_required and not Authenticator.objects.filter(user=user).exists():
         TOTP.activate(user, generate_totp_secret())
     client = Client()
-    client.force_login(user)
+    sign_in_as(client, user)
     return client
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from guarantees.models import Bank, BankCeilingChange
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, scene
 from tests.factories import BankOrganisationFactory, SecretariatFactory, member
 
@@ -15,7 +16,7 @@ def client_for(user) -> Client:
 
     TOTP.activate(user, generate_totp_secret())
     client = Client()
-    client.force_login(user)
+    sign_in_as(client, user)
     return client
 
 

@@ -26,6 +26,7 @@ from guarantees.services.transits import (
     transit_declare,
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
+from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member
 
@@ -47,7 +48,7 @@ def client_for(user) -> Client:
     if user.mfa_required and not Authenticator.objects.filter(user=user).exists():
         TOTP.activate(user, generate_totp_secret())
     client = Client()
-    client.force_login(user)
+    sign_in_as(client, user)
     return client
 
 

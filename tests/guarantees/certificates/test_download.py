@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from guarantees.models import Certificate
+from tests.accounts.helpers import sign_in_as
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def test_download_matrix(people, guarantee):
     for role in EXPECTED:
         client = Client()
         if role != "anonymous":
-            client.force_login(people[role])
+            sign_in_as(client, people[role])
         response = client.get(url)
         actual[role] = response.status_code
         if response.status_code == 200:
@@ -63,7 +64,7 @@ def test_download_matrix(people, guarantee):
 
 def test_english_on_request_and_unknown_version_or_language(people, guarantee):
     client = Client()
-    client.force_login(people["principal"])
+    sign_in_as(client, people["principal"])
     url = reverse("guarantees:certificate_download", args=[guarantee.pk, 1])
     response = client.get(url, {"lang": "en"})
     assert response.status_code == 200
@@ -79,7 +80,7 @@ def test_the_guarantee_page_lists_the_certificates(people, guarantee):
 
     certificate = certificate_issue(version=guarantee.versions.get(), language="fr")
     client = Client()
-    client.force_login(people["principal"])
+    sign_in_as(client, people["principal"])
     html = client.get(reverse("guarantees:detail", args=[guarantee.pk])).content.decode()
     assert 'data-testid="certificates"' in html
     assert reverse("guarantees:certificate_download", args=[guarantee.pk, 1]) + "?lang=fr" in html

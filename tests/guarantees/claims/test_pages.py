@@ -11,7 +11,7 @@ from guarantees.models import Claim, ClaimStatus, Enquiry, Hold, ManualRelease, 
 from guarantees.services.claims import claim_issue, claim_reject
 from guarantees.services.enquiries import enquiry_answer, release_propose
 from guarantees.services.ledger import ledger_verify
-from tests.accounts.helpers import give_totp
+from tests.accounts.helpers import give_totp, sign_in_as
 from tests.guarantees.claims.conftest import balances
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -104,7 +104,7 @@ def _status(client: Client, url: str, method: str = "get") -> int:
 def _client(pages, role) -> Client:
     client = Client()
     if role != "anonymous":
-        client.force_login(pages["people"][role])
+        sign_in_as(client, pages["people"][role])
     return client
 
 
@@ -289,7 +289,7 @@ def test_admin_pages_open_and_only_holidays_are_editable(pages):
     root = User.objects.create_superuser(email="root@secretariat.aes", password="x" * 12)
     give_totp(root)
     client = Client()
-    client.force_login(root)
+    sign_in_as(client, root)
     PublicHoliday.objects.create(country_id="BF", date=timezone.localdate(), name="Fête")
     request = RequestFactory().get("/")
     request.user = root

@@ -10,6 +10,7 @@ from guarantees.models import Notification, ReconciliationRun, TaskFailure
 from guarantees.services.notifications import notice_send
 from guarantees.services.reconciliation import reconciliation_receive, reconciliation_run
 from guarantees.services.sweeps import task_failure_record
+from tests.accounts.helpers import sign_in_as
 from tests.factories import CustomsFactory, country, member
 from tests.guarantees.operations.conftest import declare, give_totp
 
@@ -33,7 +34,7 @@ def pages(world):
 def _client(people, role) -> Client:
     client = Client()
     if role != "anonymous":
-        client.force_login(people[role])
+        sign_in_as(client, people[role])
     return client
 
 

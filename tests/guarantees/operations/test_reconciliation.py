@@ -20,6 +20,7 @@ from guarantees.services.reconciliation import (
     reconciliation_run,
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
+from tests.accounts.helpers import sign_in_as
 from tests.guarantees.operations.conftest import declare, event
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +149,7 @@ def test_a_customs_system_sends_its_list_and_reads_the_report(open_here, django_
     # Another country's system does not see it; nor does a forwarder's session.
     assert _key_client(open_here.burkina).get(f"/api/v1/reconciliations/{pk}").status_code == 404
     agent = APIClient()
-    agent.force_login(open_here.s.agent)
+    sign_in_as(agent, open_here.s.agent)
     assert agent.get(f"/api/v1/reconciliations/{pk}").status_code == 403
 
 

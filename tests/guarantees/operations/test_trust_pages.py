@@ -12,6 +12,7 @@ from accounts.roles import Role
 from guarantees.models import EventStatus
 from guarantees.services.checkpoints import checkpoint_signature_problem, ledger_checkpoint_create
 from guarantees.services.events import transit_event_receive
+from tests.accounts.helpers import sign_in_as
 from tests.factories import CustomsFactory, country, member
 from tests.guarantees.operations.conftest import declare, give_totp
 
@@ -38,8 +39,7 @@ def refused(world):
 
 
 def _get(user, url_name, *args):
-    client = Client()
-    client.force_login(user)
+    client = sign_in_as(Client(), user)
     return client.get(reverse(f"guarantees:{url_name}", args=args))
 
 
