@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from django.utils import timezone
 from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -68,7 +69,7 @@ class Traffic:
                 _transit_id, ref, hold_id = item
                 message_id = f"OUT-{ref}"
                 body = {"message_id": message_id, "type": "discharge", "office": "BFOUAG",
-                        "occurred_at": "2026-03-06T15:40:00Z"}
+                        "occurred_at": timezone.now().replace(microsecond=0).isoformat()}
                 response = client.post(f"/api/v1/transits/{ref}/events", body, format="json")
                 self._keep("discharge", response, message_id=message_id, hold_id=hold_id)
         finally:
