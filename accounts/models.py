@@ -9,6 +9,7 @@ from functools import cached_property
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -90,8 +91,12 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices)
     name = models.CharField(_("legal name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
-    country = models.ForeignKey(
-        "guarantees.Country", verbose_name=_("country"), on_delete=models.PROTECT, related_name="organisations"
+    # The ISO 3166 code (BF, ML, NE, TG): the registry's countries are reference data of the guarantees app, which
+    # accounts does not import; the column keeps its name from when it was a foreign key.
+    country = models.CharField(
+        _("country"), max_length=2, db_column="country_id", db_index=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("An ISO 3166 country code of two capital letters."))],
+        help_text=_("ISO 3166 code, e.g. BF"),
     )
     tin = models.CharField(_("tax id (NIF)"), max_length=40, blank=True)
     trade_register = models.CharField(_("trade register number (RCCM)"), max_length=60, blank=True)
@@ -114,6 +119,7 @@ class Organisation(models.Model):
                 condition=models.Q(kind="customs"),
                 name="one_customs_administration_per_country",
             ),
+            models.CheckConstraint(condition=models.Q(country__regex=r"^[A-Z]{2}$"), name="organisation_country_iso_code"),
             models.CheckConstraint(
                 condition=models.Q(approved_until__isnull=True)
                 | models.Q(approved_from__isnull=True)

@@ -41,7 +41,7 @@ def organisation_pending_invitations(*, organisation: Organisation):
 
 def invitation_get_by_token(*, token: str) -> Invitation | None:
     return (
-        Invitation.objects.select_related("organisation", "organisation__country")
+        Invitation.objects.select_related("organisation")
         .filter(token_hash=invitation_token_hash(token or ""))
         .first()
     )

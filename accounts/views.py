@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.decorators import permission_required
-from accounts.errors import AccountsError
+from accounts.errors import DomainError
 from accounts.forms import InvitationAcceptForm, InvitationForm
 from accounts.models import Invitation
 from accounts.navigation import nav_links
@@ -57,7 +57,7 @@ def organisation_invite(request):
                 by=request.user,
                 base_url=request.build_absolute_uri("/"),
             )
-        except AccountsError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(
@@ -94,7 +94,7 @@ def invitation_accept(request, token: str):
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
             )
-        except AccountsError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             _record_password_authentication(request, user)

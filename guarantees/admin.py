@@ -190,7 +190,7 @@ from guarantees.models import (  # noqa: E402
 
 
 def _fcfa(value) -> str:
-    from accounts.templatetags.registry import format_fcfa
+    from guarantees.formats import format_fcfa
 
     return format_fcfa(value)
 
@@ -223,7 +223,7 @@ class BankCeilingChangeInline(ReadOnlyInline):
 @admin.register(Bank)
 class BankAdmin(admin.ModelAdmin):
     list_display = ["organisation", "is_approved", "ceiling", "approved_at", "approval_reference"]
-    list_filter = ["is_approved", "organisation__country"]
+    list_filter = ["is_approved"]
     search_fields = ["organisation__name", "organisation__short_name"]
     list_select_related = ["organisation"]
     fields = ["organisation", "is_approved", "exposure_ceiling", "approved_at", "approved_by", "approval_reference"]

@@ -103,7 +103,7 @@ class ClaimIssueForm(forms.Form):
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if self.held is not None and amount > self.held:
-            from accounts.templatetags.registry import format_fcfa
+            from guarantees.formats import format_fcfa
 
             raise forms.ValidationError(
                 _("No more than %(held)s is held for this transit.") % {"held": format_fcfa(self.held)}

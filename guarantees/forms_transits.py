@@ -46,5 +46,5 @@ class ApiKeyIssueForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(
             kind=OrganisationKind.CUSTOMS, is_active=True
-        ).select_related("country").order_by("country_id", "name")
-        self.fields["organisation"].label_from_instance = lambda org: f"{org.country_id} — {org.display_name}"
+        ).order_by("country", "name")
+        self.fields["organisation"].label_from_instance = lambda org: f"{org.country} — {org.display_name}"

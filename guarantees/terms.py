@@ -119,7 +119,8 @@ _CLEARED = _(
 
 def _describe(current: PreparedTerms, maker, country):
     """The refusal's sentence, worded when it is read (the language of the page or of the API caller)."""
-    from accounts.templatetags.registry import format_fcfa, in_zone
+    from guarantees.formats import format_fcfa
+    from guarantees.templatetags.registry import in_zone
 
     def text() -> str:
         if current.prepared_by is None or maker is None:

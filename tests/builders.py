@@ -35,7 +35,7 @@ def scene(country_code: str = "BF", *, ceiling: int = 10_000_000_000) -> Scene:
     c = country(country_code)
     forwarder = ForwarderFactory(country=c)
     bank = BankFactory(exposure_ceiling=ceiling, organisation__country=c)
-    customs = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=c).first() or CustomsFactory(country=c)
+    customs = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=c.pk).first() or CustomsFactory(country=c)
     return Scene(
         forwarder=forwarder,
         agent=member(forwarder, Role.FORWARDER_AGENT),

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from accounts.errors import http_status
 from guarantees.errors import DomainError, TooManyAttempts
 
 # Where Django reports the 500s it handles itself, so that an API 500 is reported the same way.
@@ -78,9 +79,9 @@ def error_body(exc) -> tuple[int, dict, dict]:
         body = exc.as_dict()
         body["retry_after"] = int(body.get("retry_after") or settings.REGISTRY_ACCESS_CODE_WINDOW_SECONDS)
         headers["Retry-After"] = str(body["retry_after"])
-        return exc.status, body, headers
+        return http_status(exc), body, headers
     if isinstance(exc, DomainError):
-        return exc.status, exc.as_dict(), headers
+        return http_status(exc), exc.as_dict(), headers
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return 400, _invalid({k: [str(m) for m in v] for k, v in errors.items()}), headers

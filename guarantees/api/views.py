@@ -45,7 +45,7 @@ from guarantees.services.events import event_refusal_shown, transit_event_receiv
 from guarantees.services.transits import discharge_file_receive, transit_declare
 
 def _rules_table() -> str:
-    from guarantees.models import DEFAULT_EVENT_RULES, EventPlace, EventSender, EventType
+    from guarantees.models import DEFAULT_EVENT_RULES, EventPlace, EventSender
 
     with translation.override("en"):
         rows = [f"| `{event_type}` | {EventSender(sender).label} | {EventPlace(place).label} |"

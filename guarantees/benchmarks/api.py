@@ -241,9 +241,9 @@ def setup_world(run: str, count: int, *, log=print) -> dict:
     log(f"run {run}: reference data...")
     reference_import()
     sender = (
-        Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id=SENDER_COUNTRY, is_active=True).first()
+        Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=SENDER_COUNTRY, is_active=True).first()
         or Organisation.objects.create(kind=OrganisationKind.CUSTOMS, name=f"Douanes {SENDER_COUNTRY}",
-                                       country_id=SENDER_COUNTRY)
+                                       country=SENDER_COUNTRY)
     )
     api_key, raw_key = api_key_create(organisation=sender, name=f"Benchmark {run}")
 

@@ -82,10 +82,10 @@ def create_version(run: str):
         user.set_unusable_password()
         user.save(update_fields=["password"])
     forwarder, _ = Organisation.objects.get_or_create(
-        kind=OrganisationKind.FORWARDER, name="Benchmark forwarder", defaults={"country": country}
+        kind=OrganisationKind.FORWARDER, name="Benchmark forwarder", defaults={"country": country.pk}
     )
     bank_org, _ = Organisation.objects.get_or_create(
-        kind=OrganisationKind.BANK, name="Benchmark bank", defaults={"country": country}
+        kind=OrganisationKind.BANK, name="Benchmark bank", defaults={"country": country.pk}
     )
     bank, _ = Bank.objects.get_or_create(organisation=bank_org, defaults={"exposure_ceiling": 0, "is_approved": True})
     today = timezone.now().date()

@@ -238,9 +238,9 @@ def world(*, run: str) -> dict:
     customs = {}
     for code in ("TG", "BF"):
         customs[code] = (
-            Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id=code).first()
+            Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=code).first()
             or Organisation.objects.create(kind=OrganisationKind.CUSTOMS, name=f"Douanes {code}",
-                                           country=countries[code])
+                                           country=code)
         )
     return {"offices": offices, "customs": customs}
 

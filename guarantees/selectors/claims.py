@@ -15,7 +15,7 @@ from guarantees.selectors.transits import transits_visible_to
 def enquiries_visible_to(*, user) -> QuerySet[Enquiry]:
     return Enquiry.objects.filter(transit__in=transits_visible_to(user=user).values("pk")).select_related(
         "transit__guarantee__principal", "transit__guarantee__bank__organisation", "transit__office_of_departure",
-        "transit__office_of_destination", "customs__country", "opened_by",
+        "transit__office_of_destination", "customs", "opened_by",
     )
 
 
@@ -41,7 +41,7 @@ def releases_to_approve(*, user) -> QuerySet[ManualRelease]:
 def claims_visible_to(*, user) -> QuerySet[Claim]:
     return Claim.objects.filter(transit__in=transits_visible_to(user=user).values("pk")).select_related(
         "transit__office_of_departure", "transit__office_of_destination", "guarantee__principal",
-        "guarantee__bank__organisation__country", "customs__country", "issued_by", "hold",
+        "guarantee__bank__organisation", "customs", "issued_by", "hold",
     )
 
 

@@ -29,7 +29,7 @@ def guarantees_visible_to(*, user) -> QuerySet[Guarantee]:
     if organisation.kind == OrganisationKind.CUSTOMS:
         # A customs administration deals with the guarantees issued in its country; a check at the border
         # of any active guarantee goes through the GRN look-up with an access code, not through this list.
-        return base.filter(country_id=organisation.country_id).exclude(
+        return base.filter(country_id=organisation.country).exclude(
             status__in=[GuaranteeStatus.DRAFT, *AT_THE_BANK_STATUSES, GuaranteeStatus.WITHDRAWN,
                         GuaranteeStatus.DECLINED]
         )

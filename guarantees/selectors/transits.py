@@ -22,7 +22,7 @@ def transits_visible_to(*, user) -> QuerySet[Transit]:
         # EXISTS rather than IN: newest first, a page walks the declared_at index and probes each transit's
         # stops, instead of gathering every transit of the country first (the port of Lomé sees most of them).
         return base.filter(
-            Exists(TransitStop.objects.filter(transit_id=OuterRef("pk"), country_id=organisation.country_id))
+            Exists(TransitStop.objects.filter(transit_id=OuterRef("pk"), country_id=organisation.country))
         )
     if organisation.kind == OrganisationKind.SECRETARIAT:
         return base

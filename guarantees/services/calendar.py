@@ -61,23 +61,26 @@ def working_days_add(*, country: Country | str, start: datetime.date, days: int)
     return day
 
 
-def country_zone(country: Country) -> zoneinfo.ZoneInfo:
+def country_zone(country: Country | str) -> zoneinfo.ZoneInfo:
+    """The time zone of a country (a ``Country`` or its ISO code, as an organisation holds it); UTC if unknown."""
+    name = country.timezone if isinstance(country, Country) else (
+        Country.objects.filter(pk=country).values_list("timezone", flat=True).first())
     try:
-        return zoneinfo.ZoneInfo(country.timezone)
+        return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
 
 
-def local_date(*, country: Country, at: datetime.datetime) -> datetime.date:
+def local_date(*, country: Country | str, at: datetime.datetime) -> datetime.date:
     return at.astimezone(country_zone(country)).date()
 
 
-def end_of_day(*, country: Country, day: datetime.date) -> datetime.datetime:
+def end_of_day(*, country: Country | str, day: datetime.date) -> datetime.datetime:
     """The first instant after ``day`` in the country's zone (the deadline is "by the end of ``day``")."""
     return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(0), tzinfo=country_zone(country))
 
 
-def working_deadline(*, country: Country, at: datetime.datetime, days: int) -> tuple[datetime.date, datetime.datetime]:
+def working_deadline(*, country: Country | str, at: datetime.datetime, days: int) -> tuple[datetime.date, datetime.datetime]:
     """``(due date, deadline instant)``: the end of the ``days``-th working day after ``at`` in ``country``."""
     due = working_days_add(country=country, start=local_date(country=country, at=at), days=days)
     return due, end_of_day(country=country, day=due)

@@ -32,9 +32,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import OrganisationKind
-from accounts.templatetags.registry import format_fcfa
+from guarantees.formats import format_fcfa
 from guarantees.errors import (
-    DomainError,
+    ClaimAboveHeld,
+    ClaimTooEarly,
+    ClaimTooLate,
+    ExaminationPeriodOver,
+    NoticeRequired,
+    PaymentAboveClaim,
     InvalidAmount,
     InvalidTransition,
     NotAllowed,
@@ -72,36 +77,10 @@ from guarantees.services.ledger import ledger_append
 logger = logging.getLogger(__name__)
 
 
-class NoticeRequired(DomainError):
-    code = "notice_required"
-    default_message = _("Open an enquiry first: it notifies the guarantor, and the claim waiting period runs "
-                        "from that notice.")
 
 
-class ClaimTooEarly(DomainError):
-    code = "claim_too_early"
-    default_message = _("The waiting period after the notice to the guarantor has not ended yet.")
 
 
-class ClaimTooLate(DomainError):
-    code = "claim_too_late"
-    default_message = _("The time limit for claiming under the guarantee for this transit has passed.")
-
-
-class ClaimAboveHeld(DomainError):
-    code = "claim_above_held"
-    default_message = _("The amount claimed cannot exceed what is held for this transit.")
-
-
-class PaymentAboveClaim(DomainError):
-    code = "payment_above_claim"
-    status = 400
-    default_message = _("The payment must be a whole, positive number of francs CFA, no larger than the claim.")
-
-
-class ExaminationPeriodOver(DomainError):
-    code = "examination_period_over"
-    default_message = _("The examination period has ended: the bank can no longer reject this claim, only pay it.")
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
@@ -143,7 +122,7 @@ def _examination(guarantee: Guarantee, at: datetime.datetime) -> tuple[datetime.
 
 
 def _number(*, customs, at: datetime.datetime, transit: Transit, round_: int) -> str:
-    return f"CL-{customs.country_id}-{at.year}-{transit.pk:06d}-{round_}"
+    return f"CL-{customs.country}-{at.year}-{transit.pk:06d}-{round_}"
 
 
 def _detail(claim: Claim, *extra: str) -> str:
@@ -195,7 +174,7 @@ def claim_issue(*, transit: Transit, by, grounds: str, amount: int | None = None
     if transit.hold_id is None:
         raise InvalidTransition(_("Nothing is held for this transit."))
     with transaction.atomic():
-        guarantee = Guarantee.objects.select_for_update(of=("self",)).select_related("bank__organisation__country").get(
+        guarantee = Guarantee.objects.select_for_update(of=("self",)).select_related("bank__organisation").get(
             pk=transit.guarantee_id
         )
         hold = Hold.objects.select_for_update().get(pk=transit.hold_id)

@@ -245,7 +245,7 @@ class _Chunk:
                         raise Conflict()
                     self.outcome.duplicates += 1
                     continue
-                if office[1] != self.sender.country_id:
+                if office[1] != self.sender.country:
                     raise NotAllowed(_("The office is not one of your country's offices."))
             except DomainError as exc:
                 self.outcome.error(line.number, exc)
@@ -253,7 +253,7 @@ class _Chunk:
             existing[event.message_id] = line.digest  # a second line with this id in the file is a replay
             transit_id = transits.get(event.declaration_ref)
             refusal = event_refusal(rule=rules[event.type], sender_id=self.sender.pk,
-                                    sender_country=self.sender.country_id, office_id=office[0],
+                                    sender_country=self.sender.country, office_id=office[0],
                                     office_country=office[1], occurred_at=event.occurred_at,
                                     route=routes.get(transit_id), now=now)
             if refusal is not None and refusal.reason not in HIDDEN_REFUSALS:
@@ -261,7 +261,7 @@ class _Chunk:
             else:
                 self.outcome.done += 1
             accepted.append(_Event(
-                pk=None, sender_id=self.sender.pk, sender_country=self.sender.country_id, message_id=event.message_id,
+                pk=None, sender_id=self.sender.pk, sender_country=self.sender.country, message_id=event.message_id,
                 declaration_ref=event.declaration_ref, transit_id=transit_id, type=event.type, office_id=office[0],
                 office_country=office[1], occurred_at=event.occurred_at, amount_released=event.amount_released,
                 payload=event.content(), content_hash=line.digest,
@@ -357,7 +357,7 @@ def transit_events_apply_batch(*, received_before, limit: int = 200) -> int:
             .select_related("sender", "office").order_by("pk")[:limit]
         )
         events = [_Event(
-            pk=row.pk, sender_id=row.sender_id, sender_country=row.sender.country_id, message_id=row.message_id,
+            pk=row.pk, sender_id=row.sender_id, sender_country=row.sender.country, message_id=row.message_id,
             declaration_ref=row.declaration_ref, transit_id=row.transit_id, type=row.type, office_id=row.office_id,
             office_country=row.office.country_id, occurred_at=row.occurred_at, amount_released=row.amount_released,
             payload=None, content_hash=row.content_hash, status=row.status, attempts=row.attempts,

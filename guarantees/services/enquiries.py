@@ -23,7 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import OrganisationKind
-from guarantees.errors import DomainError, InvalidTransition, NotAllowed, ReasonRequired, SameMakerAndChecker
+from guarantees.errors import (
+    EnquiryAlreadyOpen,
+    InvalidDocument,
+    InvalidTransition,
+    NotAllowed,
+    NoticePeriodPassed,
+    ReasonRequired,
+    SameMakerAndChecker,
+    TransitNotOverdue,
+)
 from guarantees.models import (
     OPEN_ENQUIRY_STATUSES,
     OPEN_TRANSIT_STATUSES,
@@ -59,25 +68,8 @@ _SIGNATURES = (
 )
 
 
-class TransitNotOverdue(DomainError):
-    code = "transit_not_overdue"
-    default_message = _("The transit is still within its time limit: open the enquiry for an irregularity.")
 
 
-class NoticePeriodPassed(DomainError):
-    code = "notice_period_passed"
-    default_message = _("The period for notifying the guarantor of this non-discharge has passed.")
-
-
-class EnquiryAlreadyOpen(DomainError):
-    code = "enquiry_already_open"
-    default_message = _("An enquiry is already open on this transit.")
-
-
-class InvalidDocument(DomainError):
-    code = "invalid_document"
-    status = 400
-    default_message = _("Each file must be a PDF, JPEG or PNG document within the size limit.")
 
 
 # --- Shared helpers -----------------------------------------------------------------------------------
@@ -101,7 +93,7 @@ def require_customs_on_route(by, permission: str, transit: Transit) -> None:
         not by.can(permission)
         or org is None
         or org.kind != OrganisationKind.CUSTOMS
-        or not transit.stops.filter(country_id=org.country_id).exists()
+        or not transit.stops.filter(country_id=org.country).exists()
     ):
         raise NotAllowed()
 

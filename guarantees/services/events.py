@@ -415,11 +415,11 @@ def transit_event_receive(*, sender, data: dict, api_key=None, by=None, bulk_job
             raise Conflict()
         return TransitEvent.objects.get(pk=existing_id), False
     office_id, office_country = context.office
-    if office_country != sender.country_id:
+    if office_country != sender.country:
         raise NotAllowed(_("The office is not one of your country's offices."))
     now = timezone.now()
     route = routes_of([context.transit_id]).get(context.transit_id) if context.transit_id else None
-    refusal = event_refusal(rule=event_rules()[event.type], sender_id=sender.pk, sender_country=sender.country_id,
+    refusal = event_refusal(rule=event_rules()[event.type], sender_id=sender.pk, sender_country=sender.country,
                             office_id=office_id, office_country=office_country, occurred_at=event.occurred_at,
                             route=route, now=now)
     if refusal is not None:
@@ -492,7 +492,7 @@ def events_attach(*, transit: Transit, event_ids: list[int]) -> list[int]:
     )
     queued = []
     for event in events:
-        refusal = event_refusal(rule=rules[event.type], sender_id=event.sender_id, sender_country=event.sender.country_id,
+        refusal = event_refusal(rule=rules[event.type], sender_id=event.sender_id, sender_country=event.sender.country,
                                 office_id=event.office_id, office_country=event.office.country_id,
                                 occurred_at=event.occurred_at, route=route, now=now)
         event.transit = transit
@@ -524,7 +524,7 @@ def transit_event_apply(*, event_id: int) -> TransitEvent | None:
         now = timezone.now()
         try:
             refusal = event_refusal(
-                rule=event_rules()[event.type], sender_id=event.sender_id, sender_country=event.sender.country_id,
+                rule=event_rules()[event.type], sender_id=event.sender_id, sender_country=event.sender.country,
                 office_id=event.office_id, office_country=event.office.country_id, occurred_at=event.occurred_at,
                 route=routes_of([transit.pk])[transit.pk], now=now,
             )

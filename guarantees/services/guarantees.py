@@ -71,7 +71,7 @@ def _require_customs_of(by, permission: str, guarantee: Guarantee) -> None:
         not by.can(permission)
         or org is None
         or org.kind != OrganisationKind.CUSTOMS
-        or org.country_id != guarantee.country_id
+        or org.country != guarantee.country_id
     ):
         raise NotAllowed()
 
@@ -102,7 +102,7 @@ def guarantee_request(*, principal, bank: Bank, requested_amount: int, valid_fro
         raise NotAllowed(_("This bank is not an approved guarantor."))
     with transaction.atomic():
         guarantee = Guarantee.objects.create(
-            principal=principal, bank=bank, country_id=principal.country_id, requested_amount=requested_amount,
+            principal=principal, bank=bank, country_id=principal.country, requested_amount=requested_amount,
             valid_from=valid_from, valid_until=valid_until, purpose=purpose, requested_by=by,
             low_balance_pct=settings.REGISTRY_LOW_BALANCE_PCT,
         )
@@ -246,7 +246,7 @@ def guarantee_confirm(*, guarantee: Guarantee, by, expected: PreparedTerms) -> G
             return _activate(locked, by=None, comment=str(_("Accepted automatically")))
         from accounts.models import Organisation
 
-        customs = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id=locked.country_id).first()
+        customs = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=locked.country_id).first()
         if customs is not None:
             notify(event="guarantee_to_accept", guarantee=locked, organisation=customs, permission="guarantee.accept")
     return locked

@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from guarantees.formats import format_fcfa
+
 MESSAGES = {
     "guarantee_submitted": (
         _("Guarantee request to review: %(principal)s"),
@@ -323,10 +325,6 @@ def notification_emails_send(*, notice: str | None = None, older_than_seconds: i
             row.save(update_fields=["emailed_at"])
             sent += 1
     return sent
-
-
-def format_fcfa(amount: int) -> str:
-    return f"{amount:,}".replace(",", "\u00a0") + "\u00a0FCFA"
 
 
 def notification_send(*, event: str, guarantee, organisation, permission: str | None, exclude_id: int | None,

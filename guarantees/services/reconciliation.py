@@ -56,7 +56,7 @@ def reconciliation_receive(*, customs, transits, as_of=None, source: str = "api"
     lines = _clean(transits)
     with transaction.atomic():
         run = ReconciliationRun.objects.create(
-            customs=customs, country_id=customs.country_id, as_of=as_of, source=source, filename=filename[:200],
+            customs=customs, country_id=customs.country, as_of=as_of, source=source, filename=filename[:200],
             submitted=lines, listed=len(lines), api_key=api_key, submitted_by=by,
         )
         from guarantees.tasks import run_reconciliation
@@ -251,7 +251,7 @@ def reconciliations_visible_to(*, user):
     if organisation.kind == OrganisationKind.SECRETARIAT:
         return base
     if organisation.kind == OrganisationKind.CUSTOMS:
-        return base.filter(country_id=organisation.country_id)
+        return base.filter(country_id=organisation.country)
     return base.none()
 
 

@@ -41,7 +41,8 @@ from guarantees.models import (
 from guarantees.services.discharge_bulk import transit_events_apply_batch
 from guarantees.services.events import events_attach
 from guarantees.services.guarantees import guarantee_expire
-from guarantees.services.notifications import format_fcfa, notice_send, notification_emails_send
+from guarantees.formats import format_fcfa
+from guarantees.services.notifications import notice_send, notification_emails_send
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def _tell_overdue(transit: Transit) -> None:
     }
     recipients = [guarantee.principal, guarantee.bank.organisation]
     countries = set(transit.stops.values_list("country_id", flat=True))
-    recipients += list(Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id__in=countries,
+    recipients += list(Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country__in=countries,
                                                    is_active=True).order_by("pk"))
     for organisation in recipients:
         notice_send(event="transit_overdue", organisation=organisation, guarantee=guarantee, transit=transit,

@@ -142,7 +142,7 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
 
     departure = _place(data["office_of_departure"], "office_of_departure", context.places)
     destination = _place(data["office_of_destination"], "office_of_destination", context.places)
-    if departure.country_id != sender.country_id:
+    if departure.country_id != sender.country:
         raise NotAllowed(_("The office of departure is not one of your country's offices."))
     if corridor_code:
         if context.corridor is None:

@@ -37,7 +37,7 @@ def api_key_list(request):
             request.session[NEW_KEY_SESSION_KEY] = {"pk": api_key.pk, "key": plaintext}
             return redirect("guarantees:api_keys")
     new_key = request.session.pop(NEW_KEY_SESSION_KEY, None)
-    keys = ApiKey.objects.select_related("organisation__country", "created_by").order_by("-created_at", "-pk")
+    keys = ApiKey.objects.select_related("created_by").order_by("-created_at", "-pk")
     page, query = paginate(request, keys)
     context = {
         "form": form,
@@ -57,7 +57,7 @@ def api_key_list(request):
 @login_required
 def api_key_revoke_view(request, pk):
     require(request, "apikey.manage")
-    api_key = get_object_or_404(ApiKey.objects.select_related("organisation__country"), pk=pk)
+    api_key = get_object_or_404(ApiKey.objects.select_related("organisation"), pk=pk)
     form = ConfirmationForm(form_data(request))
     if request.method == "POST" and api_key.revoked_at is None and form.is_valid():
         try:

@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 from guarantees.errors import DomainError
 from guarantees.models import Amendment, Guarantee
 from guarantees.selectors.guarantees import guarantees_visible_to
-from guarantees.services.notifications import format_fcfa
+from guarantees.formats import format_fcfa
 
 PAGE_SIZE = 25
 

@@ -8,7 +8,6 @@ organisation's notification or another country's reconciliation → 404.
 
 import datetime
 import json
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from guarantees.errors import DomainError
 from guarantees.models import DifferenceKind, LedgerCheckpoint, Notification, ReconciliationStatus, TaskFailure
 from guarantees.selectors.transits import refused_events_visible_to
+from guarantees.services.calendar import country_zone
 from guarantees.services.checkpoints import checkpoint_export
 from guarantees.services.notifications import notification_mark_read, notifications_mark_all_read
 from guarantees.services.reconciliation import (
@@ -125,7 +125,7 @@ def _local_as_of(value, organisation) -> datetime.datetime | None:
         return None
     if timezone.is_aware(value):
         value = timezone.make_naive(value, datetime.timezone.utc)
-    zone = ZoneInfo(organisation.country.timezone) if organisation and organisation.country_id else datetime.UTC
+    zone = country_zone(organisation.country) if organisation and organisation.country else datetime.UTC
     return value.replace(tzinfo=zone)
 
 
@@ -275,7 +275,7 @@ def refused_events(request):
         events = events.filter(error_code=reason[:40])
     sender = request.GET.get("sender", "").upper()[:2]
     if sender and request.user.can("ledger.audit"):
-        events = events.filter(sender__country_id=sender)
+        events = events.filter(sender__country=sender)
     page, query = paginate(request, events)
     context = {"page": page, "query": query, "reasons": _EVENT_REASONS, "reason": reason, "sender": sender,
                "senders": ["BF", "ML", "NE", "TG"] if request.user.can("ledger.audit") else []}

@@ -31,7 +31,7 @@ def banks(request):
         else:
             messages.success(request, _("%(bank)s is approved as a guarantor.") % {"bank": bank})
             return redirect("guarantees:bank_detail", pk=bank.pk)
-    page, query = paginate(request, banks_with_exposure().select_related("organisation__country").order_by("organisation__name"))
+    page, query = paginate(request, banks_with_exposure().select_related("organisation").order_by("organisation__name"))
     page.object_list = list(page.object_list)
     for bank in page.object_list:
         bank.room = max(bank.exposure_ceiling - bank.exposure, 0)

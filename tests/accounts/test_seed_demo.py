@@ -14,7 +14,7 @@ def _snapshot():
     return {
         "users": sorted(User.objects.values_list("email", "password", "first_name", "language")),
         "memberships": sorted(Membership.objects.values_list("user__email", "organisation__name", "role")),
-        "organisations": sorted(Organisation.objects.values_list("kind", "name", "country_id")),
+        "organisations": sorted(Organisation.objects.values_list("kind", "name", "country")),
         "emails": sorted(EmailAddress.objects.values_list("email", "verified", "primary")),
         "banks": sorted(Bank.objects.values_list("organisation__name", "exposure_ceiling", "is_approved")),
     }
@@ -46,7 +46,7 @@ def test_demo_banks_are_approved_with_a_ceiling_of_five_billion():
     banks = Bank.objects.all()
     assert banks.count() == 2
     assert all(b.is_approved and b.exposure_ceiling == 5_000_000_000 for b in banks)
-    assert {b.organisation.country_id for b in banks} == {"BF", "TG"}
+    assert {b.organisation.country for b in banks} == {"BF", "TG"}
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from accounts.templatetags.registry import can, fcfa, in_zone, url_if_exists
+from guarantees.templatetags.registry import can, fcfa, in_zone, url_if_exists
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"

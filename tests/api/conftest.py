@@ -69,7 +69,7 @@ def world(reference) -> World:
     customs = {"BF": s.customs}
     for code_ in ("TG", "ML", "NE"):
         customs[code_] = (
-            Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id=code_).first()
+            Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=code_).first()
             or CustomsFactory(country=country(code_))
         )
     keys, raw = {}, {}

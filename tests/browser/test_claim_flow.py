@@ -45,7 +45,7 @@ def overdue_transit(demo):
     g = guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
     guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"), expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=_user(Role.CUSTOMS_OFFICER, "customs-bf"))
-    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="TG")
+    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now()
     transit, _ = transit_declare(sender=togo, guarantee=g, data={
         "declaration_ref": REF, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",

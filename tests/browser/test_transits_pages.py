@@ -45,7 +45,7 @@ def transits(demo):
     g = guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
     guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"), expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=_user(Role.CUSTOMS_OFFICER, "customs-bf"))
-    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="TG")
+    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now()
     computed, _ = transit_declare(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-004512", "office_of_departure": "TGLOME",
@@ -149,7 +149,7 @@ def test_secretariat_issues_an_api_key_seen_once(page, request):
     sign_in_with_totp(page, _user(Role.SECRETARIAT_ADMIN, "secretariat"))
     page.click("nav.site-nav a[href='/secretariat/api-keys/']")
     page.wait_for_load_state()
-    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="TG")
+    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     page.select_option("select[name=organisation]", str(togo.pk))
     page.fill("input[name=name]", "SYDONIA World – Lomé-Port")
     page.click("main form button[type=submit]")

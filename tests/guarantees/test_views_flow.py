@@ -17,7 +17,7 @@ from guarantees.errors import BelowCommitted, CeilingExceeded, InvalidTransition
 from guarantees.models import AccessCode, Amendment, AmendmentStatus, Guarantee, GuaranteeStatus
 from guarantees.services.access_codes import access_code_matches
 from guarantees.services.holds import hold_reserve
-from guarantees.services.notifications import format_fcfa
+from guarantees.formats import format_fcfa
 from tests.accounts.helpers import sign_in_as
 from tests.builders import active_guarantee, requested_guarantee, scene
 

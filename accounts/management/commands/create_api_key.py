@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, country: str, name: str, **options):
         code = country.strip().upper()
-        organisation = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id=code).first()
+        organisation = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=code).first()
         if organisation is None:
             raise CommandError(f"No customs administration is registered for the country {code!r}.")
         if not organisation.is_active:

@@ -199,7 +199,7 @@ def seed_demo(stdout=None) -> list[tuple[DemoUser, DemoOrganisation]]:
                 name=spec.name,
                 defaults={
                     "short_name": spec.short_name,
-                    "country": _country(spec.country),
+                    "country": _country(spec.country).pk,
                     "address": spec.address,
                     "email": spec.users[0].email,
                 },
@@ -288,8 +288,8 @@ def seed_demo_guarantees(stdout) -> None:
         made += 1
 
     first = Guarantee.objects.filter(purpose=plans[0][0], status="active").first()
-    togo = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id="TG").first()
-    burkina = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id="BF").first()
+    togo = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country="TG").first()
+    burkina = Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country="BF").first()
     if first and togo and burkina and Office.objects.filter(code="TGLOME").exists():
         if first.holds.count() == 0:
             amendment_request(guarantee=first, by=user("agent@transit-sahel.bf"), new_amount=200_000_000,

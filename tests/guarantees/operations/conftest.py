@@ -59,7 +59,7 @@ def _fresh_cache():
 def make_world(amount: int = 100_000_000) -> World:
     reference_import()
     s = scene("BF")
-    togo = (Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country_id="TG").first()
+    togo = (Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country="TG").first()
             or CustomsFactory(country=country("TG")))
     togo_officer = member(togo, Role.CUSTOMS_OFFICER)
     secretariat = member(SecretariatFactory(country=country("BF")), Role.SECRETARIAT_ADMIN)

@@ -222,7 +222,7 @@ def test_the_forwarder_gets_one_digest_of_the_releases_per_window(world):
     assert release_digest_sweep(now=now, first_window=datetime.timedelta(hours=1)) == 1
     assert release_digest_sweep(now=now) == 0
     digest = Notification.objects.get(event="holds_released", recipient=world.s.agent)
-    assert "9\u00a0000\u00a0000\u00a0FCFA" in digest.body and "2" in digest.body
+    assert "9\u202f000\u202f000\u00a0FCFA" in digest.body and "2" in digest.body
 
 
 def test_unsent_emails_are_sent_by_the_sweep_and_only_once(world, django_capture_on_commit_callbacks):

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.utils import translation
 
+from accounts.errors import http_status
 from guarantees.errors import InvalidTransition, ReasonRequired, SameMakerAndChecker, TermsChanged
 from guarantees.models import (
     Amendment,
@@ -62,7 +63,7 @@ def test_checker_cannot_confirm_terms_prepared_after_she_opened_her_page():
     with translation.override("fr"), pytest.raises(TermsChanged) as refused:
         guarantee_confirm(guarantee=g, by=s.checker, expected=shown)
 
-    assert refused.value.code == "terms_changed" and refused.value.status == 409
+    assert refused.value.code == "terms_changed" and http_status(refused.value) == 409
     with translation.override("fr"):
         text = str(refused.value.message)
     assert f"40{NARROW}000{NARROW}000" in text and str(s.maker) in text

@@ -1,9 +1,8 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
-from guarantees.errors import Conflict, InsufficientBalance, InvalidDeclaration, NotAllowed, NotFound
+from guarantees.errors import Conflict, InsufficientBalance, InvalidDeclaration, NotAllowed
 from guarantees.models import EventStatus, HoldStatus, JobStatus, TransitStatus
 from guarantees.reference_import import reference_import
 from guarantees.services.ledger import ledger_verify

@@ -1,39 +1,19 @@
-"""Template filters and tags of the registry: amounts in FCFA, times in an office's zone, permissions, links.
-
-Amounts: groups of three digits are separated by U+202F NARROW NO-BREAK SPACE (the French typographic
-thousands separator) and the unit by U+00A0 NO-BREAK SPACE, so "12 500 000 FCFA" never breaks across lines.
-The same characters are used in both languages.
-"""
+"""Template filters and tags of the registry: amounts in FCFA (``guarantees.formats``), times in an office's or a
+country's zone, country names, permissions, links. Every page loads it (``{% load registry %}``)."""
 
 from __future__ import annotations
 
 import datetime
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import formats, timezone
 
 from accounts.navigation import url_or_none
+from guarantees.formats import EMPTY, format_fcfa
+from guarantees.models import Country
 
 register = template.Library()
-
-THOUSANDS_SEPARATOR = "\u202f"
-UNIT_SEPARATOR = "\u00a0"
-EMPTY = "—"
-
-
-def format_fcfa(value) -> str:
-    """``12500000`` → ``"12 500 000 FCFA"``; ``None`` → ``"—"``. Whole francs: XOF has no minor unit."""
-    if value is None or value == "":
-        return EMPTY
-    try:
-        amount = int(Decimal(str(value)).to_integral_value())
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value)
-    digits = f"{abs(amount):,}".replace(",", THOUSANDS_SEPARATOR)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{digits}{UNIT_SEPARATOR}FCFA"
 
 
 @register.filter
@@ -42,6 +22,10 @@ def fcfa(value) -> str:
 
 
 def _zone(where) -> zoneinfo.ZoneInfo | None:
+    """``where``: a zone name, anything with a ``timezone`` (an office, a country), or a country's ISO code (as an
+    organisation holds it)."""
+    if isinstance(where, str) and len(where) == 2 and where.isupper():
+        where = Country.objects.filter(pk=where).first()
     name = where if isinstance(where, str) else getattr(where, "timezone", None)
     if not name:
         return None
@@ -76,6 +60,13 @@ def in_zone(value, where) -> str:
     if abbreviation and abbreviation != utc_offset and not abbreviation.startswith(("+", "-")):
         return f"{text} {abbreviation} ({utc_offset})"
     return f"{text} ({utc_offset})"
+
+
+@register.filter
+def country_name(code) -> str:
+    """``organisation.country|country_name``: the country's name in the reader's language (the code if unknown)."""
+    found = Country.objects.filter(pk=code).first() if code else None
+    return found.name if found else (code or EMPTY)
 
 
 @register.filter
