@@ -8,10 +8,15 @@ class GuaranteesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        """The app's receivers, connected once here rather than at any module's import."""
         from django.db.models.signals import post_delete, post_save
 
         from guarantees.models import EventRule
+        from guarantees.operations import receivers
         from guarantees.services.events import event_rules_changed
+
+        # A task that fails for good is recorded for the secretariat; a retry that succeeds resolves it.
+        receivers.connect()
 
         # A rule changed by the secretariat takes effect at once in this process (others re-read within 30 s).
         post_save.connect(event_rules_changed, sender=EventRule, dispatch_uid="event-rules-saved")

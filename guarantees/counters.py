@@ -7,7 +7,7 @@ by whichever call created the key); Django's generic ``add`` then ``incr`` takes
 use the generic path, which keeps each counter's end time beside it so that ``counter_get`` can say how long
 it has left, as Redis's ``TTL`` does.
 
-Redis down never fails a request: the counters go on in an in-process cache (``config.cache``: per process,
+Redis down never fails a request: the counters go on in an in-process cache (``guarantees.cache``: per process,
 with a warning in the log, until Redis answers again), so limits stay limits while it is away.
 """
 
@@ -17,7 +17,7 @@ from typing import NamedTuple
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from config.cache import REDIS_DOWN, local_counters, outage_of
+from guarantees.cache import REDIS_DOWN, local_counters, outage_of
 
 
 class Counter(NamedTuple):

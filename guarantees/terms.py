@@ -119,8 +119,7 @@ _CLEARED = _(
 
 def _describe(current: PreparedTerms, maker, country):
     """The refusal's sentence, worded when it is read (the language of the page or of the API caller)."""
-    from guarantees.formats import format_fcfa
-    from guarantees.templatetags.registry import in_zone
+    from guarantees.formats import format_fcfa, format_in_zone
 
     def text() -> str:
         if current.prepared_by is None or maker is None:
@@ -130,7 +129,7 @@ def _describe(current: PreparedTerms, maker, country):
             "valid_from": formats.date_format(current.valid_from, "SHORT_DATE_FORMAT"),
             "valid_until": formats.date_format(current.valid_until, "SHORT_DATE_FORMAT"),
             "maker": str(maker),
-            "prepared_at": in_zone(current.prepared_at, country),
+            "prepared_at": format_in_zone(current.prepared_at, country),
         }
 
     return lazy(text, str)()

@@ -1,6 +1,6 @@
 import pytest
 
-from guarantees.certificates.devcert import devcert_create
+from guarantees.documents.devcert import devcert_create
 from tests.accounts.helpers import give_totp, sign_in_as
 
 PASSPHRASE = "test-only-passphrase"

@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, whose check reads the body: a view's upload limit applies before anything is read.
-    "config.uploads.UploadLimitMiddleware",
+    "guarantees.web.uploads.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -148,7 +148,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Cache (rate limits, sign-in throttling) ------------------------------------------------------
 # On Redis, a dead or frozen server costs a request milliseconds: short socket timeouts, one immediate retry on a
 # fresh connection (a restarted server leaves stale ones in the pool), then the cache carries on in process
-# memory until Redis answers again (config.cache), trying it again every REDIS_OUTAGE_RETRY_SECONDS and logging
+# memory until Redis answers again (guarantees.cache), trying it again every REDIS_OUTAGE_RETRY_SECONDS and logging
 # the outage at most every REDIS_OUTAGE_LOG_SECONDS.
 REDIS_URL = env_str("REDIS_URL")
 REDIS_OUTAGE_RETRY_SECONDS = env_int("REDIS_OUTAGE_RETRY_SECONDS", 5)
@@ -162,7 +162,7 @@ def redis_cache(url: str) -> dict:
     from redis.retry import Retry
 
     return {
-        "BACKEND": "config.cache.ResilientRedisCache",
+        "BACKEND": "guarantees.cache.ResilientRedisCache",
         "LOCATION": url,
         "OPTIONS": {
             "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT_MS", 250) / 1000,

@@ -53,5 +53,5 @@ CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS = env_int("CERTIFICATE_VERIFY_RATE_WINDOW
 # Well-formed numbers not in the register, per client per window: past it, nothing more until the window ends.
 CERTIFICATE_VERIFY_MISS_LIMIT = env_int("CERTIFICATE_VERIFY_MISS_LIMIT", 10)
 CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS = env_int("CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS", 3600)
-# Larger uploads are refused before they are read (config.uploads); a certificate is far smaller.
+# Larger uploads are refused before they are read (guarantees.web.uploads); a certificate is far smaller.
 CERTIFICATE_UPLOAD_MAX_BYTES = env_int("CERTIFICATE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)

@@ -1,6 +1,6 @@
 """``/api/v1/reconciliations``: a customs system sends its list of open transits and reads the report.
 
-The list is stored and compared in the background (``guarantees.services.reconciliation``); the report is the
+The list is stored and compared in the background (``guarantees.operations.reconciliation``); the report is the
 caller's administration's alone (another country's report is a 404). Sending the list needs the permission of
 a customs system's bulk uploads (``discharge.upload``), as the discharge files do.
 """
@@ -22,7 +22,7 @@ from guarantees.api.serializers import (
 )
 from guarantees.api.views import _actor
 from guarantees.models import DifferenceKind
-from guarantees.services.reconciliation import MAX_TRANSITS, reconciliation_receive, reconciliations_visible_to
+from guarantees.operations.reconciliation import MAX_TRANSITS, reconciliation_receive, reconciliations_visible_to
 
 # --- Bodies ------------------------------------------------------------------------------------------------
 

@@ -235,7 +235,7 @@ def setup_world(run: str, count: int, *, log=print) -> dict:
     from accounts.roles import OrganisationKind
     from guarantees.benchmarks.holds import create_guarantees
     from guarantees.models import AccessCode, Corridor, Guarantee, Office, StopRole
-    from guarantees.reference_import import reference_import
+    from guarantees.reference.importer import reference_import
     from guarantees.services.access_codes import ALPHABET, CODE_LENGTH, access_code_hash
 
     log(f"run {run}: reference data...")

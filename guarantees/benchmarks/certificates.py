@@ -41,7 +41,7 @@ def _signing_key(log):
     """The configured key, or a temporary self-signed one when there is none."""
     from django.conf import settings
 
-    from guarantees.certificates.devcert import devcert_create
+    from guarantees.documents.devcert import devcert_create
 
     configured = Path(settings.CERTIFICATE_PKCS12_PATH)
     if configured.exists() and Path(settings.CERTIFICATE_TRUST_ROOTS_PATH).exists():
@@ -113,9 +113,10 @@ def _summary(values: list[float]) -> dict:
 
 
 def run(options: dict, *, log=print) -> dict:
-    from guarantees.certificates.renderer import CertificateRenderer
-    from guarantees.certificates.signing import pdf_sign, pdf_verify, signing_key
-    from guarantees.services.certificates import certificate_content, certificate_verify_url, content_fingerprint
+    from guarantees.documents.renderer import CertificateRenderer
+    from guarantees.documents.signing import pdf_sign, pdf_verify, signing_key
+    from guarantees.documents.renderer import certificate_verify_url, content_fingerprint
+    from guarantees.services.certificates import certificate_content
 
     count, warmup, language = options["count"], max(0, options["warmup"]), options["language"]
     if count < 1:

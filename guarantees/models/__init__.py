@@ -1,5 +1,10 @@
+"""The registry's models, in one app: reference data, banks, guarantees and their ledger, transits and their events,
+enquiries and claims, certificates, and what the background work leaves behind. Each module has one concern; this
+package gathers them so that ``from guarantees.models import ...`` finds any of them."""
+
 from .banks import Bank, BankCeilingChange
-from .certificates import Certificate
+from .reference import Corridor, CorridorStop, Country, Levy, LevyKind, Office, OfficeRole, TariffLine
+from .calendar import PublicHoliday
 from .guarantees import (
     AT_THE_BANK_STATUSES,
     COMMITTED_STATUSES,
@@ -31,8 +36,6 @@ from .transits import (
     TransitStatus,
     TransitStop,
 )
-from .reference import Corridor, CorridorStop, Country, Levy, LevyKind, Office, OfficeRole, TariffLine
-from .calendar import PublicHoliday
 from .claims import (
     AWAITING_BANK_STATUSES,
     OPEN_CLAIM_STATUSES,
@@ -53,8 +56,48 @@ from .claims import (
     ReleaseGround,
     ReleaseStatus,
 )
+from .certificates import Certificate
+from .operations import (
+    AlertKind,
+    DifferenceKind,
+    GuaranteeAlert,
+    NoticeAbout,
+    Notification,
+    ReconciliationLine,
+    ReconciliationRun,
+    ReconciliationStatus,
+    SweepMark,
+    TaskFailure,
+)
 
 __all__ = [
+    "Bank",
+    "BankCeilingChange",
+    "Corridor",
+    "CorridorStop",
+    "Country",
+    "Levy",
+    "LevyKind",
+    "Office",
+    "OfficeRole",
+    "TariffLine",
+    "PublicHoliday",
+    "AT_THE_BANK_STATUSES",
+    "COMMITTED_STATUSES",
+    "WINDING_DOWN_STATUSES",
+    "AccessCode",
+    "Amendment",
+    "AmendmentStatus",
+    "Guarantee",
+    "GuaranteeAction",
+    "GuaranteeEvent",
+    "GuaranteeStatus",
+    "GuaranteeVersion",
+    "EntryKind",
+    "Hold",
+    "HoldStatus",
+    "LedgerCheckpoint",
+    "LedgerEntry",
     "DEFAULT_EVENT_RULES",
     "OPEN_TRANSIT_STATUSES",
     "AmountSource",
@@ -70,34 +113,6 @@ __all__ = [
     "TransitEvent",
     "TransitStatus",
     "TransitStop",
-    "AT_THE_BANK_STATUSES",
-    "COMMITTED_STATUSES",
-    "WINDING_DOWN_STATUSES",
-    "AccessCode",
-    "Amendment",
-    "AmendmentStatus",
-    "Bank",
-    "BankCeilingChange",
-    "Certificate",
-    "Corridor",
-    "CorridorStop",
-    "Country",
-    "EntryKind",
-    "Guarantee",
-    "GuaranteeAction",
-    "GuaranteeEvent",
-    "GuaranteeStatus",
-    "GuaranteeVersion",
-    "Hold",
-    "HoldStatus",
-    "LedgerCheckpoint",
-    "LedgerEntry",
-    "Levy",
-    "LevyKind",
-    "Office",
-    "OfficeRole",
-    "TariffLine",
-    "PublicHoliday",
     "AWAITING_BANK_STATUSES",
     "OPEN_CLAIM_STATUSES",
     "OPEN_ENQUIRY_STATUSES",
@@ -116,25 +131,11 @@ __all__ = [
     "ManualRelease",
     "ReleaseGround",
     "ReleaseStatus",
-]
-
-# Background work: in-app notifications, alerts given, reconciliations, failed tasks, sweep watermarks.
-from .operations import (  # noqa: E402
-    AlertKind,
-    DifferenceKind,
-    GuaranteeAlert,
-    Notification,
-    ReconciliationLine,
-    ReconciliationRun,
-    ReconciliationStatus,
-    SweepMark,
-    TaskFailure,
-)
-
-__all__ += [
+    "Certificate",
     "AlertKind",
     "DifferenceKind",
     "GuaranteeAlert",
+    "NoticeAbout",
     "Notification",
     "ReconciliationLine",
     "ReconciliationRun",

@@ -14,8 +14,26 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+class NoticeAbout(models.TextChoices):
+    """What a notification points at; the page builds the link (``guarantees.links``)."""
+
+    GUARANTEE = "guarantee", pgettext_lazy("notice about", "Guarantee")
+    TRANSIT = "transit", pgettext_lazy("notice about", "Transit")
+    ENQUIRY = "enquiry", pgettext_lazy("notice about", "Enquiry")
+    RELEASE = "release", pgettext_lazy("notice about", "Manual release")
+    CLAIM = "claim", pgettext_lazy("notice about", "Claim")
+    RECONCILIATION = "reconciliation", pgettext_lazy("notice about", "Reconciliation")
+    TASK_FAILURE = "task_failure", pgettext_lazy("notice about", "Failed task")
+
+
 class Notification(models.Model):
-    """One message to one person, in their language, shown in the site and (once) sent by e-mail."""
+    """One notice to one person, shown in the site and (once) sent by e-mail.
+
+    It stores what happened (``event``), its language-neutral values (``params``) and what it is about
+    (``about``, ``about_ref``): the sentence is worded when it is read, in the reader's language
+    (``guarantees.messages``), and the link is built by the page. Notifications written before that kept their
+    sentence and link as text (``params`` is null): they show as they were written.
+    """
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -31,9 +49,13 @@ class Notification(models.Model):
         "guarantees.Transit", verbose_name=_("transit"), on_delete=models.CASCADE, null=True, blank=True,
         related_name="+",
     )
-    subject = models.CharField(_("subject"), max_length=255)
-    body = models.TextField(_("message"))
-    url = models.CharField(_("link"), max_length=500, blank=True)
+    params = models.JSONField(_("values"), null=True, blank=True)
+    about = models.CharField(_("about"), max_length=20, choices=NoticeAbout.choices, blank=True)
+    about_ref = models.CharField(_("reference of what it is about"), max_length=100, blank=True)
+    # Notices written before their wording moved to the reading: the sentence and link as they were written.
+    stored_subject = models.CharField(_("subject as written"), max_length=255, blank=True)
+    stored_body = models.TextField(_("message as written"), blank=True)
+    stored_url = models.CharField(_("link as written"), max_length=500, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -49,6 +71,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    def _text(self) -> tuple[str, str]:
+        from guarantees.messages import MESSAGES, message_text
+
+        if self.params is None or self.event not in MESSAGES:
+            return self.stored_subject, self.stored_body
+        return message_text(self.event, self.params)
+
+    @property
+    def subject(self) -> str:
+        """The notice's title in the active language (the reader's, on a page; the recipient's, in an e-mail)."""
+        return self._text()[0]
+
+    @property
+    def body(self) -> str:
+        return self._text()[1]
 
     @property
     def is_read(self) -> bool:

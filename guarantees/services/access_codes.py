@@ -175,7 +175,7 @@ def access_code_failures_alert(*, guarantee: Guarantee, failures: int, callers, 
         with transaction.atomic():
             alert = GuaranteeAlert.objects.create(guarantee=guarantee, kind=AlertKind.WRONG_ACCESS_CODES,
                                                   window_start=start)
-            params = {"failures": str(failures), "minutes": str(max(1, window // 60)),
+            params = {"failures": failures, "minutes": max(1, window // 60),
                       "callers": ", ".join(caller_labels(callers)) or "—"}
             notice_send(event="access_code_failures", organisation=guarantee.principal, guarantee=guarantee,
                         permission="guarantee.access_code", params=params)

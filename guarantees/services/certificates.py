@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models, transaction
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from guarantees.certificates.renderer import CertificateRenderer
-from guarantees.certificates.signing import SignatureCheck, pdf_sign, pdf_verify, signing_key
+from guarantees.documents.renderer import certificate_render, content_fingerprint  # noqa: F401 (tests patch them here)
+from guarantees.documents.signing import SignatureCheck, pdf_verify, signing_key
 from guarantees.counters import counter_get, counter_incr
 from guarantees.models import Certificate, Country, Guarantee, GuaranteeStatus, GuaranteeVersion
 
@@ -81,40 +78,11 @@ def certificate_content(*, version: GuaranteeVersion) -> dict:
     }
 
 
-def content_fingerprint(content: dict) -> str:
-    """First 16 hex digits of the SHA-256 of the content's canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-def certificate_verify_url(*, grn: str, number: int) -> str:
-    """The public page the QR code leads to, for this version."""
-    path = reverse("guarantees:verify", args=[grn])
-    return f"{settings.REGISTRY_PUBLIC_URL.rstrip('/')}{path}?v={number}"
-
-
 # --- Issuing -------------------------------------------------------------------------------------
 
 
 def _languages() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
-
-
-def certificate_render(*, content: dict, language: str) -> tuple[str, str, bytes, str]:
-    """Render and sign (no database): ``(filename, mimetype, signed bytes, fingerprint)``."""
-    fingerprint = content_fingerprint(content)
-    renderer = CertificateRenderer(
-        content=content, fingerprint=fingerprint,
-        verify_url=certificate_verify_url(grn=content["grn"], number=content["version"]),
-        signer=signing_key().common_name,
-    )
-    filename, mimetype, pdf = renderer.render(language)
-    with translation.override(language):
-        reason = _("Certificate of guarantee %(grn)s, version %(version)s, issued by the registry") % {
-            "grn": content["grn"], "version": content["version"],
-        }
-    signed = pdf_sign(pdf, reason=reason, location=settings.CERTIFICATE_SIGNING_LOCATION)
-    return filename, mimetype, signed, fingerprint
 
 
 def certificate_issue(*, version: GuaranteeVersion, language: str = "fr") -> Certificate:

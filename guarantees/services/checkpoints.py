@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from guarantees.certificates.signing import detached_sign, detached_verify
+from guarantees.documents.signing import detached_sign, detached_verify
 from guarantees.models import Guarantee, LedgerCheckpoint, LedgerEntry
 from guarantees.services.ledger import LedgerProblem, entry_mac, ledger_verify, mac_keys
 

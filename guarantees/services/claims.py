@@ -25,10 +25,8 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import OrganisationKind
@@ -48,6 +46,7 @@ from guarantees.errors import (
 )
 from guarantees.models import (
     AWAITING_BANK_STATUSES,
+    NoticeAbout,
     OPEN_CLAIM_STATUSES,
     OPEN_ENQUIRY_STATUSES,
     OPEN_TRANSIT_STATUSES,
@@ -68,7 +67,6 @@ from guarantees.services.calendar import local_date, working_deadline
 from guarantees.services.enquiries import (
     case_event,
     close_open_enquiries,
-    page,
     require_customs_on_route,
     tell,
 )
@@ -133,7 +131,7 @@ def _notify(*, event: str, claim: Claim, detail: str, bank: bool = False, custom
             principal: bool = False, secretariat: bool = False, exclude=None, bank_permission: str | None = None):
     """Tell the parties of a claim, each pointing at the claim's page."""
     guarantee, transit = claim.guarantee, claim.transit
-    path = page("guarantees:claim_detail", claim.pk)
+    about = (NoticeAbout.CLAIM, claim.pk)
     recipients = []
     if bank:
         recipients.append((guarantee.bank.organisation, bank_permission))
@@ -147,7 +145,7 @@ def _notify(*, event: str, claim: Claim, detail: str, bank: bool = False, custom
         secretariats = Organisation.objects.filter(kind=OrganisationKind.SECRETARIAT, is_active=True)
         recipients.extend((org, "claim.view") for org in secretariats)
     for organisation, permission in recipients:
-        tell(event=event, transit=transit, organisation=organisation, path=path, detail=detail,
+        tell(event=event, transit=transit, organisation=organisation, about=about, detail=detail,
              permission=permission, exclude=exclude)
 
 
@@ -475,74 +473,3 @@ def claims_flag_overdue(*, now=None, batch: int = 200) -> int:
                     customs=True, secretariat=True)
             flagged += 1
     return flagged
-
-
-# --- Letters (PDF) -------------------------------------------------------------------------------------
-
-LETTER = "letter"
-REJECTION = "rejection"
-_DOCUMENTS = {
-    LETTER: ("guarantees/claim/letter_pdf.html", "claim-{number}.pdf"),
-    REJECTION: ("guarantees/claim/rejection_pdf.html", "rejection-{number}.pdf"),
-}
-
-
-class ClaimDocumentRenderer:
-    """The claim letter (customs to the guarantor) and the rejection notice (the bank to customs) as PDF,
-    rendered with WeasyPrint in the reader's language, and signed by the registry when its key is there."""
-
-    def __init__(self, *, claim: Claim, kind: str, language: str | None = None):
-        if kind not in _DOCUMENTS:
-            raise ValueError(kind)
-        if kind == REJECTION and not claim.discrepancies:
-            raise InvalidTransition(_("This claim was not rejected."))
-        self.claim = claim
-        self.kind = kind
-        self.language = language or settings.LANGUAGE_CODE
-
-    def context(self) -> dict:
-        from guarantees.certificates.words import amount_in_words
-
-        claim = self.claim
-        transit = claim.transit
-        return {
-            "claim": claim,
-            "transit": transit,
-            "guarantee": claim.guarantee,
-            "bank": claim.guarantee.bank.organisation,
-            "principal": claim.guarantee.principal,
-            "customs": claim.customs,
-            "stops": list(transit.stops.select_related("office", "country").order_by("position")),
-            "amount_words": amount_in_words(claim.amount, self.language),
-            "generated_at": timezone.now(),
-            "examination_days": settings.REGISTRY_EXAMINATION_WORKING_DAYS,
-        }
-
-    def render(self) -> tuple[str, str, bytes]:
-        from guarantees.certificates.fetcher import html_document
-
-        template, filename = _DOCUMENTS[self.kind]
-        with translation.override(self.language):
-            html = render_to_string(template, self.context())
-            # Static files and data: URIs only (never the project root, the file system or the network).
-            pdf = html_document(html).write_pdf()
-            reason = str(_("Claim letter") if self.kind == LETTER else _("Rejection notice"))
-        return filename.format(number=self.claim.number), "application/pdf", _sign(pdf, reason=reason)
-
-
-def _sign(pdf: bytes, *, reason: str) -> bytes:
-    """The registry's signature when the certificates' signing module and key are available; unsigned (and a
-    warning in the log) otherwise, so that a missing development key never blocks a claim letter."""
-    try:
-        from guarantees.certificates.signing import pdf_sign
-    except ImportError:
-        return pdf
-    try:
-        return pdf_sign(pdf, reason=reason, location=getattr(settings, "CERTIFICATE_SIGNING_LOCATION", ""))
-    except (ImproperlyConfigured, AttributeError) as exc:
-        logger.warning("claim document not signed: %s", exc)
-        return pdf
-
-
-def claim_document_render(*, claim: Claim, kind: str, language: str | None = None) -> tuple[str, str, bytes]:
-    return ClaimDocumentRenderer(claim=claim, kind=kind, language=language).render()

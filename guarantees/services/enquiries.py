@@ -18,7 +18,6 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +33,7 @@ from guarantees.errors import (
     TransitNotOverdue,
 )
 from guarantees.models import (
+    NoticeAbout,
     OPEN_ENQUIRY_STATUSES,
     OPEN_TRANSIT_STATUSES,
     AnswerKind,
@@ -105,22 +105,18 @@ def _text(value: str, error=ReasonRequired) -> str:
     return value
 
 
-def page(url_name: str, *args) -> str:
-    return reverse(url_name, args=args)
-
-
-def tell(*, event: str, transit: Transit, organisation, path: str, detail: str, permission: str | None = None,
-         exclude=None) -> None:
-    """Notify ``organisation`` (members holding ``permission``) in-app and by e-mail, pointing at ``path`` (the
-    enquiry, release or claim page, which every notified party may open)."""
+def tell(*, event: str, transit: Transit, organisation, about: tuple[str, object], detail: str,
+         permission: str | None = None, exclude=None) -> None:
+    """Notify ``organisation`` (members holding ``permission``) in-app and by e-mail, about the enquiry, release or
+    claim (``about``: its kind and id; its page is one every notified party may open)."""
     notice_send(event=event, organisation=organisation, guarantee=transit.guarantee, transit=transit,
-                permission=permission, exclude=exclude, reason=detail, path=path)
+                permission=permission, exclude=exclude, reason=detail, about=about)
 
 
-def _tell_principal_and_bank(*, event: str, transit: Transit, path: str, detail: str) -> None:
+def _tell_principal_and_bank(*, event: str, transit: Transit, about: tuple[str, object], detail: str) -> None:
     guarantee = transit.guarantee
     for organisation in (guarantee.principal, guarantee.bank.organisation):
-        tell(event=event, transit=transit, organisation=organisation, path=path, detail=detail)
+        tell(event=event, transit=transit, organisation=organisation, about=about, detail=detail)
 
 
 # --- Overdue ------------------------------------------------------------------------------------------
@@ -180,7 +176,7 @@ def enquiry_open(*, transit: Transit, by, ground: str, reason: str, now=None) ->
         )
         case_event(transit=locked, action=CaseAction.ENQUIRY_OPENED, by=by, comment=reason, enquiry=enquiry, at=now)
         _tell_principal_and_bank(event="enquiry_opened", transit=locked,
-                                 path=page("guarantees:enquiry_detail", enquiry.pk),
+                                 about=(NoticeAbout.ENQUIRY, enquiry.pk),
                                  detail=f"{locked.declaration_ref} — {due.strftime('%d/%m/%Y')}")
     return enquiry
 
@@ -255,7 +251,7 @@ def enquiry_answer(*, enquiry: Enquiry, by, kind: str, text: str, files=(), paym
         case_event(transit=locked.transit, action=CaseAction.ENQUIRY_ANSWERED, by=by, enquiry=locked,
                    comment=f"{AnswerKind(kind).label}: {text}")
         tell(event="enquiry_answered", transit=locked.transit, organisation=locked.customs,
-             path=page("guarantees:enquiry_detail", locked.pk), detail=locked.transit.declaration_ref,
+             about=(NoticeAbout.ENQUIRY, locked.pk), detail=locked.transit.declaration_ref,
              permission="release.propose")
     return answer
 
@@ -310,9 +306,9 @@ def enquiries_close_on_discharge(*, transit_ids) -> int:
         _close_enquiry(enquiry, outcome=outcome)
         case_event(transit=transit, action=CaseAction.ENQUIRY_CLOSED, enquiry=enquiry,
                    comment=str(EnquiryOutcome(outcome).label))
-        path = page("guarantees:enquiry_detail", enquiry.pk)
+        about = (NoticeAbout.ENQUIRY, enquiry.pk)
         for organisation in (transit.guarantee.principal, transit.guarantee.bank.organisation, enquiry.customs):
-            tell(event="enquiry_closed_by_discharge", transit=transit, organisation=organisation, path=path,
+            tell(event="enquiry_closed_by_discharge", transit=transit, organisation=organisation, about=about,
                  detail=transit.declaration_ref)
     return len(enquiries)
 
@@ -345,7 +341,7 @@ def release_propose(*, transit: Transit, by, ground: str, reason: str) -> Manual
         case_event(transit=locked, action=CaseAction.RELEASE_PROPOSED, by=by, release=release, enquiry=enquiry,
                    comment=f"{ReleaseGround(ground).label}: {reason}")
         tell(event="release_proposed", transit=locked, organisation=by.organisation,
-             path=page("guarantees:release_approve", release.pk), detail=locked.declaration_ref,
+             about=(NoticeAbout.RELEASE, release.pk), detail=locked.declaration_ref,
              permission="release.approve", exclude=by)
     return release
 
@@ -394,7 +390,7 @@ def release_approve(*, release: ManualRelease, by, comment: str = "") -> ManualR
                    enquiry=locked.enquiry, comment=locked.decision_comment)
         close_open_enquiries(transit=locked_transit, outcome=EnquiryOutcome.RELEASED, by=by)
         _tell_principal_and_bank(event="release_approved", transit=locked_transit,
-                                 path=page("guarantees:transit_detail", locked_transit.declaration_ref),
+                                 about=(NoticeAbout.TRANSIT, locked_transit.declaration_ref),
                                  detail=locked_transit.declaration_ref)
     return locked
 
@@ -417,7 +413,7 @@ def release_refuse(*, release: ManualRelease, by, comment: str) -> ManualRelease
         case_event(transit=transit, action=CaseAction.RELEASE_REFUSED, by=by, release=locked,
                    enquiry=locked.enquiry, comment=comment)
         tell(event="release_refused", transit=transit, organisation=locked.customs,
-             path=page("guarantees:transit_detail", transit.declaration_ref),
+             about=(NoticeAbout.TRANSIT, transit.declaration_ref),
              detail=f"{transit.declaration_ref} — {comment}",
              permission="release.propose")
     return locked

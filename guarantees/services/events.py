@@ -53,6 +53,7 @@ from guarantees.models import (
     TransitStatus,
     TransitStop,
 )
+from guarantees.queue import queue_after_commit
 from guarantees.sql import hot_cursor, insert
 
 MAX_AMOUNT = 2**63 - 1
@@ -468,10 +469,8 @@ def event_refusal_shown(event: TransitEvent) -> EventRefused | None:
 
 
 def _queue_apply(event_ids: list[int]) -> None:
-    from guarantees.tasks import apply_transit_event
-
     for pk in event_ids:
-        transaction.on_commit(lambda pk=pk: apply_transit_event.delay(pk), robust=True)
+        queue_after_commit("guarantees.tasks.apply_transit_event", pk)
 
 
 # --- Meeting the declaration -------------------------------------------------------------------------------

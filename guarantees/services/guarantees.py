@@ -33,6 +33,7 @@ from guarantees.models import (
     GuaranteeVersion,
 )
 from guarantees.services.grn import guarantee_number_assign
+from guarantees.queue import queue_after_commit
 from guarantees.services.ledger import ledger_append
 from guarantees.services.notifications import notify
 from guarantees.terms import PreparedTerms, guarantee_terms, terms_check
@@ -336,10 +337,10 @@ def _activate(locked: Guarantee, *, by, comment: str = "") -> Guarantee:
 
 
 def _after_commit_version(guarantee: Guarantee) -> None:
-    """Hook for work queued when a new version exists (certificate rendering, when that app is present)."""
-    from guarantees import signals
-
-    signals.version_created.send(sender=Guarantee, guarantee=guarantee)
+    """A new version exists (activation, amendment): its certificates are rendered once this commits. In-process
+    (the embedded default) a failure is logged, never turned into an error after the decision has committed; the
+    download renders a missing certificate again."""
+    queue_after_commit("guarantees.tasks.render_certificates", guarantee_id=guarantee.pk, number=guarantee.version)
 
 
 def _customs_decision(*, guarantee: Guarantee, by, permission: str, reason: str, to: str, frm: tuple,

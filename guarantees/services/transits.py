@@ -38,6 +38,7 @@ from guarantees.models import (
 from guarantees.services.amount_at_stake import AmountAtStakeError, amount_at_stake_compute
 from guarantees.services.events import content_hash, events_attach, transit_event_receive
 from guarantees.services.holds import hold_reserve
+from guarantees.queue import queue_after_commit
 from guarantees.sql import hot_cursor, insert_params, insert_sql, mark_inserted
 
 
@@ -279,9 +280,7 @@ def discharge_file_receive(*, sender, filename: str, content: bytes, api_key=Non
     job = DischargeFile.objects.create(
         sender=sender, api_key=api_key, uploaded_by=by, filename=filename or "upload", format=fmt, content=content
     )
-    from guarantees.tasks import process_discharge_file_bulk
-
-    transaction.on_commit(lambda: process_discharge_file_bulk.delay(job.pk), robust=True)
+    queue_after_commit("guarantees.tasks.process_discharge_file_bulk", job.pk)
     return job
 
 

@@ -7,7 +7,7 @@ principal, bank, amount, validity: no balance, no transit); an unknown GRN or ve
 It shows a guarantee only to whoever has its number, which is random (``guarantees.grn``). Every look-up and
 upload counts against a per-client limit (429 beyond it), and a well-formed number that is not in the register
 against a much stricter one, so that numbers cannot be walked. An upload above its limit is refused before it is
-read (``config.uploads``).
+read (``guarantees.web.uploads``).
 """
 
 import ipaddress
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.network import client_ip
-from config.uploads import upload_limit
+from guarantees.web.uploads import upload_limit
 from guarantees.grn import grn_is_valid, grn_normalise
 from guarantees.models import Certificate, Guarantee
 from guarantees.services.certificates import (

@@ -52,10 +52,8 @@ from guarantees.selectors.claims import (
     releases_visible_to,
 )
 from guarantees.selectors.transits import transits_visible_to
+from guarantees.documents.renderer import LETTER, REJECTION, claim_document_render
 from guarantees.services.claims import (
-    LETTER,
-    REJECTION,
-    claim_document_render,
     claim_examine,
     claim_issue,
     claim_pay,

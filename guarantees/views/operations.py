@@ -25,8 +25,9 @@ from guarantees.models import DifferenceKind, LedgerCheckpoint, Notification, Re
 from guarantees.selectors.transits import refused_events_visible_to
 from guarantees.services.calendar import country_zone
 from guarantees.services.checkpoints import checkpoint_export
+from guarantees.links import notification_path
 from guarantees.services.notifications import notification_mark_read, notifications_mark_all_read
-from guarantees.services.reconciliation import (
+from guarantees.operations.reconciliation import (
     CSV_FIELDS,
     reconciliation_csv,
     reconciliation_lines,
@@ -34,7 +35,7 @@ from guarantees.services.reconciliation import (
     reconciliation_receive,
     reconciliations_visible_to,
 )
-from guarantees.services.sweeps import task_failure_resolve, task_failure_retry
+from guarantees.operations.failures import task_failure_resolve, task_failure_retry
 from guarantees.views.common import add_domain_error, form_data, paginate, require
 
 # Seconds between two refreshes of a reconciliation page while its list is being compared.
@@ -54,6 +55,9 @@ def notification_list(request):
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     page, query = paginate(request, notifications.order_by("-created_at", "-pk"))
+    page.object_list = list(page.object_list)
+    for notification in page.object_list:
+        notification.link = notification_path(notification)
     return render(request, "guarantees/operations/notifications.html",
                   {"page": page, "query": query, "unread": unread, "unread_only": unread_only})
 
@@ -65,7 +69,7 @@ def notification_open(request, pk):
     require(request, "notification.view")
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     notification_mark_read(notification=notification, user=request.user)
-    target = notification.url if request.POST.get("follow") == "1" else ""
+    target = notification_path(notification) if request.POST.get("follow") == "1" else ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("guarantees:notifications")

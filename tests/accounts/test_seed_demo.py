@@ -54,7 +54,7 @@ def test_demo_guarantees_cover_every_stage_and_keep_the_ledger_intact():
     from django.core.management import call_command
 
     from guarantees.models import Guarantee, Transit
-    from guarantees.reference_import import reference_import
+    from guarantees.reference.importer import reference_import
     from guarantees.services.ledger import ledger_verify
 
     reference_import()

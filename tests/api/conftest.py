@@ -13,7 +13,7 @@ from accounts.api_keys import api_key_create
 from accounts.models import ApiKey, Organisation, User
 from accounts.roles import OrganisationKind, Role
 from guarantees.models import Guarantee
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.access_codes import access_code_issue
 from tests.accounts.helpers import sign_in_as
 from tests.builders import Scene, active_guarantee, scene

@@ -100,7 +100,7 @@ def test_a_deeply_nested_json_file_fails_instead_of_staying_queued(world, django
     stalled-file sweep queued it again every 15 minutes."""
     import datetime
 
-    from guarantees.services.sweeps import discharge_files_sweep
+    from guarantees.operations.sweeps import discharge_files_sweep
 
     client = world.key_client("BF")
     nested = b"[" * 100_000 + b"]" * 100_000
@@ -115,12 +115,12 @@ def test_a_deeply_nested_json_file_fails_instead_of_staying_queued(world, django
 
 
 def test_a_file_whose_task_fails_for_any_reason_ends_failed(world, django_capture_on_commit_callbacks, monkeypatch):
-    from guarantees.services import discharge_bulk
+    from guarantees import tasks
 
     def broken(**kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(discharge_bulk, "discharge_file_process_bulk", broken)
+    monkeypatch.setattr(tasks, "discharge_file_process_bulk", broken)
     client = world.key_client("BF")
     with django_capture_on_commit_callbacks(execute=True):  # eager here: the error is logged, the request is not hurt
         response = client.post("/api/v1/discharges/files", data=_csv("BF-1,T-1,discharge,BFOUAG,{now},"),

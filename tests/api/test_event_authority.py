@@ -28,7 +28,7 @@ from guarantees.models import (
 )
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.events import transit_event_apply
-from guarantees.services.sweeps import transit_events_sweep
+from guarantees.operations.sweeps import transit_events_sweep
 from guarantees.services.transits import discharge_file_process
 from tests.api.conftest import declaration
 

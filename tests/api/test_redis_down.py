@@ -2,7 +2,7 @@
 tasks go on without it, each with one warning in the log, and no request fails.
 
 Before, the counters called Redis on every request and let its ``ConnectionError`` through: every API call was a
-500. The limits do not turn off meanwhile: they count in process memory (``config.cache``).
+500. The limits do not turn off meanwhile: they count in process memory (``guarantees.cache``).
 """
 
 import logging
@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import override_settings
 
-from config.cache import outages_forget
+from guarantees.cache import outages_forget
 from config.settings.base import redis_cache
 from guarantees.counters import counter_get, counter_incr, members_add, members_get
 from tests.api.conftest import declaration
@@ -37,11 +37,11 @@ def redis_down():
 
 
 def _warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "config.cache" and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records if r.name == "guarantees.cache" and r.levelno == logging.WARNING]
 
 
 def test_counters_count_in_process_memory_with_one_warning(redis_down, caplog):
-    caplog.set_level(logging.WARNING, logger="config.cache")
+    caplog.set_level(logging.WARNING, logger="guarantees.cache")
     started = time.monotonic()
     assert [counter_incr("c", timeout=30) for _ in range(200)] == list(range(1, 201))
     count, left = counter_get("c")
@@ -56,7 +56,7 @@ def test_counters_count_in_process_memory_with_one_warning(redis_down, caplog):
 
 
 def test_the_cache_falls_back_to_process_memory(redis_down, caplog):
-    caplog.set_level(logging.WARNING, logger="config.cache")
+    caplog.set_level(logging.WARNING, logger="guarantees.cache")
     assert cache.add("lock", 1, timeout=10) is True and cache.add("lock", 1, timeout=10) is False
     cache.set("k", {"a": 1}, timeout=10)
     assert cache.get("k") == {"a": 1} and cache.get_many(["k", "absent"]) == {"k": {"a": 1}}
@@ -71,7 +71,7 @@ def test_the_cache_falls_back_to_process_memory(redis_down, caplog):
 def test_the_warning_is_repeated_at_most_once_a_period(redis_down, caplog, settings):
     settings.REDIS_OUTAGE_RETRY_SECONDS = 0  # try Redis on every call, to show the logging is what is limited
     settings.REDIS_OUTAGE_LOG_SECONDS = 3600
-    caplog.set_level(logging.WARNING, logger="config.cache")
+    caplog.set_level(logging.WARNING, logger="guarantees.cache")
     for _ in range(50):
         counter_incr("c", timeout=30)
     assert len(_warnings(caplog)) == 1
@@ -105,12 +105,12 @@ def test_publishing_to_a_dead_broker_fails_fast_after_the_first_try(caplog, sett
     stored rows wait for the sweeps), so each request that queues work does not pay the broker's timeouts."""
     from kombu.exceptions import OperationalError
 
-    from config.celery import BrokerUnavailable
+    from guarantees.queue import BrokerUnavailable
     from guarantees.benchmarks.releases import celery_broker
     from guarantees.tasks import apply_transit_event
 
     settings.REDIS_OUTAGE_RETRY_SECONDS = 60
-    caplog.set_level(logging.WARNING, logger="config.cache")
+    caplog.set_level(logging.WARNING, logger="guarantees.cache")
     outages_forget()
     with celery_broker(f"redis://127.0.0.1:{_dead_port()}/0", publish_retries=0):
         with pytest.raises(OperationalError):

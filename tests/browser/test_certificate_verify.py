@@ -4,7 +4,7 @@ test-output/screenshots/."""
 
 import pytest
 
-from guarantees.certificates.devcert import devcert_create
+from guarantees.documents.devcert import devcert_create
 from guarantees.services.certificates import certificate_issue, certificate_pdf
 from tests.browser.conftest import screenshot
 from tests.builders import active_guarantee, scene

@@ -11,7 +11,7 @@ from accounts.models import Organisation
 from accounts.roles import OrganisationKind, Role
 from guarantees.management.commands.seed_demo import demo_user
 from guarantees.models import Bank, Claim, ClaimStatus, TransitStatus
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
 from guarantees.services.ledger import ledger_verify

@@ -11,7 +11,7 @@ from accounts.models import Organisation, User
 from accounts.roles import OrganisationKind, Role
 from guarantees.management.commands.seed_demo import demo_user
 from guarantees.models import Bank
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
 from guarantees.services.transits import transit_declare
 from guarantees.terms import guarantee_terms

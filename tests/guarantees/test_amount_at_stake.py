@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from guarantees.models import Levy, LevyKind, TariffLine
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.amount_at_stake import (
     ILLUSTRATIVE_RATE,
     UNKNOWN_HS_CODE,

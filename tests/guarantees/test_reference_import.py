@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.forms.models import model_to_dict
 
 from guarantees.models import Corridor, CorridorStop, Country, Levy, LevyKind, Office, OfficeRole, TariffLine
-from guarantees.reference_import import (
+from guarantees.reference.importer import (
     DEFAULT_DIRECTORY,
     ReferenceImportError,
     hs_digits,

@@ -20,7 +20,7 @@ from accounts.api_keys import api_key_authenticate, api_key_create
 from accounts.models import ApiKey
 from accounts.roles import Role
 from guarantees.models import AmountSource, DischargeFile, EventStatus, HoldStatus, JobStatus, Transit, TransitStatus
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.transits import (
     discharge_file_process,
     transit_declare,

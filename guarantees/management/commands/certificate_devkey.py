@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guarantees.certificates.devcert import devcert_create
+from guarantees.documents.devcert import devcert_create
 
 
 class Command(BaseCommand):

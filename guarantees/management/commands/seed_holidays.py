@@ -6,7 +6,7 @@ Run after ``seed_reference`` (the countries must exist).
 
 from django.core.management.base import BaseCommand
 
-from guarantees.services.calendar import holidays_seed
+from guarantees.reference.holidays import holidays_seed
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext_lazy as _
 
-from guarantees.reference_import import DEFAULT_DIRECTORY, ReferenceImportError, reference_import
+from guarantees.reference.importer import DEFAULT_DIRECTORY, ReferenceImportError, reference_import
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.roles import Role
 from guarantees.models import Guarantee, Transit
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.transits import transit_declare
 from tests.builders import Scene, active_guarantee, scene

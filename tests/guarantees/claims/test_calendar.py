@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 
 from guarantees.models import PublicHoliday
-from guarantees.reference_import import reference_import
-from guarantees.services.calendar import holidays_seed, is_working_day, working_days_add, working_deadline
+from guarantees.reference.importer import reference_import
+from guarantees.reference.holidays import holidays_seed
+from guarantees.services.calendar import is_working_day, working_days_add, working_deadline
 from guarantees.services.claims import claim_issue
 from guarantees.services.enquiries import enquiry_open
 from tests.factories import country

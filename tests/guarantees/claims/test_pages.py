@@ -256,9 +256,9 @@ def test_claim_letter_and_rejection_notice_are_pdf(pages, world):
 
 
 def test_claim_letter_is_signed_when_the_registry_key_exists(pages, settings, tmp_path):
-    from guarantees.certificates.devcert import devcert_create
-    from guarantees.certificates.signing import pdf_verify
-    from guarantees.services.claims import LETTER, claim_document_render
+    from guarantees.documents.devcert import devcert_create
+    from guarantees.documents.signing import pdf_verify
+    from guarantees.documents.renderer import LETTER, claim_document_render
 
     key = devcert_create(pkcs12_path=tmp_path / "k.p12", root_path=tmp_path / "root.pem", passphrase="pw")
     settings.CERTIFICATE_PKCS12_PATH = str(key.pkcs12_path)
@@ -272,7 +272,7 @@ def test_claim_letter_is_signed_when_the_registry_key_exists(pages, settings, tm
 
 
 def test_without_a_key_the_letter_is_rendered_unsigned(pages, settings, tmp_path):
-    from guarantees.services.claims import REJECTION, claim_document_render
+    from guarantees.documents.renderer import REJECTION, claim_document_render
 
     settings.CERTIFICATE_PKCS12_PATH = str(tmp_path / "missing.p12")
     _name, _type, content = claim_document_render(claim=pages["claim"], kind=REJECTION, language="en")

@@ -21,7 +21,7 @@ from accounts.models import Organisation, User
 from accounts.roles import OrganisationKind, Role
 from guarantees.benchmarks.releases import WorkerProcess, celery_broker, database_url
 from guarantees.models import Guarantee
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.transits import transit_declare
 from tests.builders import Scene, active_guarantee, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member

@@ -5,22 +5,20 @@ import pytest
 from django.core import mail
 from django.utils import translation
 
-from config.celery import record_task_failure
+from guarantees.operations.receivers import record_task_failure
 from guarantees.errors import InvalidTransition
 from guarantees.models import Notification, TaskFailure
 from guarantees.services.guarantees import guarantee_suspend
-from guarantees.services.notifications import (
-    notice_send,
-    notification_emails_send,
-    notification_mark_read,
-    notifications_mark_all_read,
-)
-from guarantees.services.sweeps import task_failure_record, task_failure_resolve, task_failure_retry
+from guarantees.links import notification_path
+from guarantees.operations.emails import notification_emails_send
+from guarantees.services.notifications import notice_send, notification_mark_read, notifications_mark_all_read
+from guarantees.operations.failures import task_failure_record, task_failure_resolve, task_failure_retry
 
 pytestmark = pytest.mark.django_db
 
 
-def test_notify_writes_an_in_app_notification_in_each_recipients_language(world, django_capture_on_commit_callbacks):
+def test_a_notice_is_worded_in_the_readers_language_and_emailed_in_the_recipients(
+        world, django_capture_on_commit_callbacks):
     s = world.s
     s.agent.language = "en"
     s.agent.save(update_fields=["language"])
@@ -28,13 +26,19 @@ def test_notify_writes_an_in_app_notification_in_each_recipients_language(world,
     with django_capture_on_commit_callbacks(execute=True):
         guarantee_suspend(guarantee=world.guarantee, by=s.supervisor, reason="Contrôle en cours")
     mine = Notification.objects.get(recipient=s.agent, event="guarantee_suspended")
-    theirs = Notification.objects.get(recipient=s.maker, event="guarantee_suspended")
-    assert mine.subject.startswith("Guarantee") and "Contrôle en cours" in mine.body
+    # Stored as values, worded when read: the same row reads in English, then in French.
+    assert mine.params["grn"] == world.guarantee.grn and not mine.stored_subject
+    with translation.override("en"):
+        assert mine.subject.startswith("Guarantee") and "Contrôle en cours" in mine.body
     with translation.override("fr"):
-        assert theirs.subject != mine.subject  # French for the bank's maker
-    assert mine.url == f"/guarantees/{world.guarantee.pk}/" and mine.emailed_at is not None
-    assert {m.to[0] for m in mail.outbox} == {n.recipient.email for n in
-                                              Notification.objects.filter(event="guarantee_suspended")}
+        assert mine.subject.startswith("Caution")
+    assert notification_path(mine) == f"/guarantees/{world.guarantee.pk}/" and mine.emailed_at is not None
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert set(by_address) == {n.recipient.email for n in Notification.objects.filter(event="guarantee_suspended")}
+    # Each e-mail in its recipient's language, with the address of the guarantee's page at the end.
+    assert by_address[s.agent.email].subject.startswith("Guarantee")
+    assert by_address[s.maker.email].subject.startswith("Caution")
+    assert by_address[s.agent.email].body.rstrip().endswith(f"/guarantees/{world.guarantee.pk}/")
 
 
 def test_a_decision_rolled_back_tells_nobody(world):
@@ -58,7 +62,7 @@ def test_each_notification_is_emailed_once_however_often_its_task_runs(world, dj
 
 def test_only_members_holding_the_permission_are_told(world):
     notice_send(event="reconciliation_done", organisation=world.burkina, permission="guarantee.suspend",
-                path="/reconciliations/1/", params={
+                about=("reconciliation", 1), params={
                     "country": "BF", "customs": "x", "as_of": "x", "differences": "0", "closed_there": "0",
                     "unknown_here": "0", "closed_here": "0", "amount_differs": "0"})
     assert {n.recipient for n in Notification.objects.filter(event="reconciliation_done")} == {world.s.supervisor}

@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from guarantees.models import Notification, ReconciliationRun, TaskFailure
+from guarantees.links import notification_path
 from guarantees.services.notifications import notice_send
-from guarantees.services.reconciliation import reconciliation_receive, reconciliation_run
-from guarantees.services.sweeps import task_failure_record
+from guarantees.operations.reconciliation import reconciliation_receive, reconciliation_run
+from guarantees.operations.failures import task_failure_record
 from tests.accounts.helpers import sign_in_as
 from tests.factories import CustomsFactory, country, member
 from tests.guarantees.operations.conftest import declare, give_totp
@@ -71,7 +72,7 @@ def test_everyone_sees_only_their_notifications_and_opens_them(pages):
     assert mine.subject in page
     assert _client(people, "maker").post(reverse("guarantees:notification_open", args=[mine.pk])).status_code == 404
     response = client.post(reverse("guarantees:notification_open", args=[mine.pk]), {"follow": "1"})
-    assert response.status_code == 302 and response["Location"] == mine.url
+    assert response.status_code == 302 and response["Location"] == notification_path(mine)
     mine.refresh_from_db()
     assert mine.read_at is not None
 

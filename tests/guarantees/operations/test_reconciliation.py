@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.api_keys import api_key_create
 from guarantees.errors import InvalidDeclaration, NotAllowed
 from guarantees.models import DifferenceKind, Notification, ReconciliationRun, ReconciliationStatus
-from guarantees.services.reconciliation import (
+from guarantees.operations.reconciliation import (
     reconcile_pending,
     reconciliation_csv,
     reconciliation_parse_csv,

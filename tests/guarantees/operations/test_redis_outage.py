@@ -21,13 +21,13 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create
-from config.cache import outages_forget
+from guarantees.cache import outages_forget
 from config.settings.base import redis_cache
 from guarantees.benchmarks.releases import celery_broker, create_open_transits
 from guarantees.benchmarks.releases import world as bench_world
 from guarantees.models import EventStatus, Hold, HoldStatus, Transit, TransitEvent
 from guarantees.services.access_codes import access_code_issue
-from guarantees.services.sweeps import transit_events_sweep
+from guarantees.operations.sweeps import transit_events_sweep
 from tests.guarantees.operations.conftest import declaration, make_world, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
@@ -107,7 +107,7 @@ def outage_settings(own_redis):
 
 def test_redis_stopped_mid_traffic_loses_no_discharge_and_answers_no_500(outage_settings, caplog):
     own_redis = outage_settings
-    caplog.set_level(logging.WARNING, logger="config.cache")
+    caplog.set_level(logging.WARNING, logger="guarantees.cache")
     w = make_world()
     code = access_code_issue(guarantee=w.guarantee, by=w.s.agent)
     _key, burkina_key = api_key_create(organisation=w.burkina, name="SIDONIA BF")
@@ -158,6 +158,6 @@ def test_redis_stopped_mid_traffic_loses_no_discharge_and_answers_no_500(outage_
     assert Hold.objects.filter(pk__in=holds, status=HoldStatus.RELEASED).count() == len(holds)
 
     # The outage was told in the log, once, and its end too; not once per request.
-    told = [r.getMessage() for r in caplog.records if r.name == "config.cache"]
+    told = [r.getMessage() for r in caplog.records if r.name == "guarantees.cache"]
     assert any("unreachable" in m for m in told) and any("answers again" in m for m in told)
     assert len(told) < 10

@@ -22,7 +22,7 @@ from guarantees.models import (
     TransitStatus,
 )
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.sweeps import (
+from guarantees.operations.sweeps import (
     discharge_files_sweep,
     expiry_alerts_sweep,
     guarantees_expire_due,
@@ -82,7 +82,7 @@ def test_the_sweep_skips_an_event_a_worker_is_applying(monkeypatch):
     world = make_world()
     declare(world, "BUSY-1")
     declare(world, "BUSY-2")
-    monkeypatch.setattr(apply_transit_event, "delay", lambda *args, **kwargs: None)  # messages lost
+    monkeypatch.setattr(apply_transit_event, "apply_async", lambda *args, **kwargs: None)  # messages lost
     events = [transit_event_receive(sender=world.burkina, data=event(ref, f"M-{ref}"))[0]
               for ref in ("BUSY-1", "BUSY-2")]
 
@@ -227,7 +227,7 @@ def test_the_forwarder_gets_one_digest_of_the_releases_per_window(world):
 
 def test_unsent_emails_are_sent_by_the_sweep_and_only_once(world, django_capture_on_commit_callbacks):
     from guarantees.services.notifications import notice_send
-    from guarantees.services.sweeps import notification_emails_sweep
+    from guarantees.operations.sweeps import notification_emails_sweep
 
     Notification.objects.update(emailed_at=timezone.now())  # the world's own notices, sent
     mail.outbox.clear()

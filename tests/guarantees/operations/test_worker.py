@@ -237,5 +237,5 @@ def test_a_task_that_fails_in_the_worker_is_recorded_for_the_secretariat(broker,
     # The secretariat is told (in the site; the e-mail follows through the same worker).
     # (Only this task's notice is counted: the activation in make_world also queues certificate rendering,
     # which this bare worker, without the tests' signing key, may fail and report too.)
-    told = w.secretariat.notifications.filter(event="task_failed", subject__contains="apply_transit_event")
+    told = w.secretariat.notifications.filter(event="task_failed", params__task="guarantees.tasks.apply_transit_event")
     assert told.count() == 1

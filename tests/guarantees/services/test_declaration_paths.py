@@ -17,7 +17,7 @@ from guarantees.api.authentication import key_by_prefix
 from accounts.models import ApiKey
 from guarantees.errors import Conflict, InvalidDeclaration
 from guarantees.models import EventStatus, Guarantee, Transit, TransitEvent, TransitStop
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services import events, transits
 from guarantees.services.access_codes import access_code_check, access_code_issue
 from guarantees.services.ledger import ledger_verify

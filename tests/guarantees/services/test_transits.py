@@ -4,7 +4,7 @@ import pytest
 
 from guarantees.errors import Conflict, InsufficientBalance, InvalidDeclaration, NotAllowed
 from guarantees.models import EventStatus, HoldStatus, JobStatus, TransitStatus
-from guarantees.reference_import import reference_import
+from guarantees.reference.importer import reference_import
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import (
     discharge_file_process,

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from guarantees.certificates.signing import pdf_sign, pdf_verify
+from guarantees.documents.signing import pdf_sign, pdf_verify
 
 
 def test_devkey_creates_a_working_key_once(settings, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from guarantees.models import GuaranteeStatus
 from guarantees.services.certificates import Standing, version_standing
-from tests.guarantees.certificates.conftest import amend
+from tests.guarantees.documents.conftest import amend
 
 pytestmark = pytest.mark.django_db
 

@@ -24,6 +24,7 @@ from accounts.roles import OrganisationKind
 from guarantees.csv_cells import csv_writer
 from guarantees.errors import InvalidDeclaration, NotAllowed
 from guarantees.models import (
+    NoticeAbout,
     OPEN_TRANSIT_STATUSES,
     DifferenceKind,
     ReconciliationLine,
@@ -32,6 +33,7 @@ from guarantees.models import (
     Transit,
     TransitStatus,
 )
+from guarantees.queue import queue_after_commit
 from guarantees.services.notifications import notice_send
 
 logger = logging.getLogger(__name__)
@@ -59,9 +61,7 @@ def reconciliation_receive(*, customs, transits, as_of=None, source: str = "api"
             customs=customs, country_id=customs.country, as_of=as_of, source=source, filename=filename[:200],
             submitted=lines, listed=len(lines), api_key=api_key, submitted_by=by,
         )
-        from guarantees.tasks import run_reconciliation
-
-        transaction.on_commit(lambda: run_reconciliation.delay(run.pk), robust=True)
+        queue_after_commit("guarantees.tasks.run_reconciliation", run.pk)
     return run
 
 
@@ -207,19 +207,17 @@ def _compare(run: ReconciliationRun) -> tuple[list[ReconciliationLine], dict]:
 
 def _tell(run: ReconciliationRun) -> None:
     from accounts.models import Organisation
-    from django.urls import reverse
 
     params = {
         "country": run.country_id, "customs": run.customs.display_name,
-        "as_of": f"{run.as_of:%Y-%m-%d %H:%M} UTC", "differences": str(run.differences),
-        "closed_there": str(run.closed_there), "unknown_here": str(run.unknown_here),
-        "closed_here": str(run.closed_here), "amount_differs": str(run.amount_differs),
+        "as_of": run.as_of, "as_of_zone": run.country.timezone, "differences": run.differences,
+        "closed_there": run.closed_there, "unknown_here": run.unknown_here,
+        "closed_here": run.closed_here, "amount_differs": run.amount_differs,
     }
-    path = reverse("guarantees:reconciliation_detail", args=[run.pk])
     recipients = [run.customs, *Organisation.objects.filter(kind=OrganisationKind.SECRETARIAT, is_active=True)]
     for organisation in recipients:
         notice_send(event="reconciliation_done", organisation=organisation, permission="reconciliation.view",
-                    path=path, params=params)
+                    about=(NoticeAbout.RECONCILIATION, run.pk), params=params)
 
 
 def reconcile_pending(*, older_than_seconds: int = 60) -> list[int]:

@@ -1,6 +1,6 @@
 """Import of the reference data (countries, offices, corridors, levies, tariff) from the CSV files.
 
-The files are those of ``../shared/data/`` copied into ``guarantees/fixtures/reference/``; each row keeps
+The files are those of ``../shared/data/`` copied into ``guarantees/reference/data/``; each row keeps
 its ``source`` text, and a row whose source says it is *illustrative*, *unconfirmed* or a *default* is
 marked ``is_illustrative``.
 
@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guarantees.models import Corridor, CorridorStop, Country, Levy, LevyKind, Office, OfficeRole, TariffLine
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "fixtures" / "reference"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "data"
 
 # Words in ``source`` that mark a value the sources did not confirm.
 _ILLUSTRATIVE_RE = re.compile(r"illustrative|unconfirmed|default|non confirm|à confirmer", re.IGNORECASE)
@@ -409,7 +409,7 @@ def _import_tariff(rows, *, update, counter) -> None:
 
 
 def reference_import(*, directory: str | Path | None = None, update: bool = False) -> dict[str, dict[str, int]]:
-    """Import the five reference CSV files of ``directory`` (default: ``guarantees/fixtures/reference``).
+    """Import the five reference CSV files of ``directory`` (default: ``guarantees/reference/data``).
 
     Returns, per table (``countries``, ``offices``, ``corridors``, ``levies``, ``tariff_lines``), the number
     of rows ``created``, ``updated``, ``unchanged`` (equal to the file) and ``kept`` (different from the

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from guarantees.certificates.devcert import devcert_create
-from guarantees.certificates.signing import keywords_parse, pdf_sign, pdf_verify, trust_roots
+from guarantees.documents.devcert import devcert_create
+from guarantees.documents.signing import keywords_parse, pdf_sign, pdf_verify, trust_roots
 from guarantees.services.certificates import certificate_issue, certificate_pdf
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from urllib.parse import urljoin
 import pytest
 from django.conf import settings
 
-from guarantees.certificates.fetcher import RefusedURL, static_base_url, static_url_fetcher
+from guarantees.documents.fetcher import RefusedURL, static_base_url, static_url_fetcher
 from guarantees.services.certificates import certificate_content, certificate_issue, certificate_pdf
-from tests.guarantees.certificates.conftest import pdftotext
+from tests.guarantees.documents.conftest import pdftotext
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def _assert_nothing_read(pdf: bytes, tmp_path, listener):
 
 def test_the_attestation_pipeline_reads_no_file_and_no_network(monkeypatch, guarantee, secret_css, listener,
                                                                tmp_path):
-    from guarantees.certificates import renderer
+    from guarantees.documents import renderer
 
     monkeypatch.setattr(renderer, "render_to_string", lambda *a, **k: _hostile_html(secret_css, listener))
     content = certificate_content(version=guarantee.versions.get())
@@ -82,15 +82,15 @@ def test_the_attestation_pipeline_reads_no_file_and_no_network(monkeypatch, guar
     _assert_nothing_read(pdf, tmp_path, listener)
 
 
-def test_the_claim_documents_pipeline_reads_no_file_and_no_network(monkeypatch, secret_css, listener, tmp_path):
-    from guarantees.services import claims
+def test_the_claim_documents_read_no_file_and_no_network(monkeypatch, secret_css, listener, tmp_path):
+    from guarantees.documents import renderer
 
-    monkeypatch.setattr(claims, "render_to_string", lambda *a, **k: _hostile_html(secret_css, listener))
-    document = claims.ClaimDocumentRenderer.__new__(claims.ClaimDocumentRenderer)
-    document.claim, document.kind, document.language = SimpleNamespace(number="R-1"), claims.LETTER, "fr"
-    monkeypatch.setattr(document, "context", lambda: {})
-    _name, _type, pdf = document.render()
-    _assert_nothing_read(pdf, tmp_path, listener)
+    monkeypatch.setattr(renderer, "render_to_string", lambda *a, **k: _hostile_html(secret_css, listener))
+    for kind in (renderer.ClaimLetterRenderer, renderer.RejectionNoticeRenderer):
+        document = kind(claim=SimpleNamespace(number="R-1"))
+        monkeypatch.setattr(document, "context", lambda language: {})
+        _name, _type, pdf = document.render("fr")
+        _assert_nothing_read(pdf, tmp_path, listener)
 
 
 @pytest.mark.parametrize("url", [

@@ -9,7 +9,7 @@ from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext
 
 from guarantees.services.certificates import certificate_issue, certificate_pdf
-from tests.guarantees.certificates.conftest import BANK_NAME, PRINCIPAL, amend, pdftoppm_first_page, pdftotext
+from tests.guarantees.documents.conftest import BANK_NAME, PRINCIPAL, amend, pdftoppm_first_page, pdftotext
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 """The periodic sweeps (Celery beat): re-drive stored events, overdue transits, expired guarantees, low-balance
-and expiry alerts, the digest of releases, unsent e-mails and stalled discharge files; and the failed tasks
-the secretariat sees and retries.
+and expiry alerts, the digest of releases, unsent e-mails and stalled discharge files.
 
 The one idea: PostgreSQL is the source of truth and a sweep only ever moves rows that still need it. Each takes
 its rows in batches with ``select_for_update(skip_locked=True)`` — rows another sweep or a worker holds are
@@ -12,14 +11,12 @@ A run stops taking batches after ``REGISTRY_SWEEP_BUDGET_SECONDS`` and leaves th
 import datetime
 import logging
 import time
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.roles import OrganisationKind
 from guarantees.models import (
@@ -33,7 +30,6 @@ from guarantees.models import (
     JobStatus,
     LedgerEntry,
     SweepMark,
-    TaskFailure,
     Transit,
     TransitEvent,
     TransitStatus,
@@ -41,8 +37,9 @@ from guarantees.models import (
 from guarantees.services.discharge_bulk import transit_events_apply_batch
 from guarantees.services.events import events_attach
 from guarantees.services.guarantees import guarantee_expire
-from guarantees.formats import format_fcfa
-from guarantees.services.notifications import notice_send, notification_emails_send
+from guarantees.operations.emails import notification_emails_send
+from guarantees.queue import queue_after_commit
+from guarantees.services.notifications import notice_send
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +151,9 @@ def _tell_overdue(transit: Transit) -> None:
 
     guarantee = transit.guarantee
     hold = transit.hold
-    zone = transit.office_of_destination.country.timezone
-    deadline = transit.deadline.astimezone(ZoneInfo(zone))
     params = {
-        "deadline": f"{deadline:%Y-%m-%d %H:%M} ({zone})",
-        "held": format_fcfa(hold.amount + hold.claimed_amount if hold is not None else transit.amount_held),
+        "deadline": transit.deadline, "deadline_zone": transit.office_of_destination.country.timezone,
+        "held": hold.amount + hold.claimed_amount if hold is not None else transit.amount_held,
     }
     recipients = [guarantee.principal, guarantee.bank.organisation]
     countries = set(transit.stops.values_list("country_id", flat=True))
@@ -231,7 +226,7 @@ def low_balance_alerts_sweep(*, batch: int | None = None, budget_seconds: float 
             for guarantee in rows:
                 GuaranteeAlert.objects.create(guarantee=guarantee, kind=AlertKind.LOW_BALANCE,
                                               available=guarantee.available)
-                params = {"available": format_fcfa(guarantee.available), "threshold": str(guarantee.low_balance_pct)}
+                params = {"available": guarantee.available, "threshold": guarantee.low_balance_pct}
                 for organisation in (guarantee.principal, guarantee.bank.organisation):
                     notice_send(event="low_balance", organisation=organisation, guarantee=guarantee,
                                 permission="guarantee.view", params=params)
@@ -325,8 +320,7 @@ def release_digest_sweep(*, now=None, first_window: datetime.timedelta = datetim
             notice_send(
                 event="holds_released", organisation=guarantee.principal, guarantee=guarantee,
                 permission="transit.view",
-                params={"since": f"{since:%Y-%m-%d %H:%M} UTC", "released": format_fcfa(-released),
-                        "count": str(count), "available": format_fcfa(guarantee.available)},
+                params={"since": since, "released": -released, "count": count, "available": guarantee.available},
             )
         mark.until = until
         mark.save(update_fields=["until"])
@@ -345,8 +339,6 @@ def discharge_files_sweep(*, now=None) -> list[int]:
     """Queue again the discharge files queued or running for longer than ``REGISTRY_DISCHARGE_FILE_STALE_SECONDS``
     (their message was lost or their worker died). The batched path resumes where the file stopped and takes
     an advisory lock per file, so a file is never processed twice side by side. Returns the ids queued."""
-    from guarantees.tasks import process_discharge_file_bulk
-
     now = now or timezone.now()
     stale = settings.REGISTRY_DISCHARGE_FILE_STALE_SECONDS
     ids = list(
@@ -358,109 +350,6 @@ def discharge_files_sweep(*, now=None) -> list[int]:
     for pk in ids:
         # Once per stale period per file, whatever the number of beat runs in between.
         if cache.add(f"sweep:discharge-file:{pk}", 1, timeout=stale):
-            transaction.on_commit(lambda pk=pk: process_discharge_file_bulk.delay(pk), robust=True)
+            queue_after_commit("guarantees.tasks.process_discharge_file_bulk", pk)
             queued.append(pk)
     return queued
-
-
-def discharge_file_fail(*, job_id: int, exception: BaseException) -> bool:
-    """A discharge file whose task failed for good (an unexpected error, or its retries spent) ends ``failed``,
-    saying so, instead of staying queued or running for the sweep to queue again and again. The lines already
-    received stay received; a retry of the task (the secretariat's failed tasks page) takes the file again, those
-    lines counting as already received. Returns whether the job was marked."""
-    from django.utils.translation import gettext
-
-    error = f"{type(exception).__name__}: {exception}"[:500]
-    detail = gettext("The file could not be processed (%(error)s). The registry's secretariat is told and may "
-                     "retry it.") % {"error": error}
-    return bool(
-        DischargeFile.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(),
-            errors=[{"line": 0, "code": "processing_failed", "detail": detail}],
-        )
-    )
-
-
-# --- Failed tasks: recorded for the secretariat, retried on request ------------------------------------------
-
-def _json_safe(value):
-    import json
-
-    return json.loads(json.dumps(value, default=str))
-
-
-def task_failure_record(*, task_name: str, task_id: str, args=None, kwargs=None, exception=None,
-                        traceback: str = "") -> TaskFailure:
-    """Keep a task that failed for good; tell the secretariat of the first failure of that task in
-    ``REGISTRY_TASK_FAILURE_NOTICE_SECONDS`` (not of each one of a burst)."""
-    from accounts.models import Organisation
-
-    now = timezone.now()
-    with transaction.atomic():
-        recent = TaskFailure.objects.filter(
-            task_name=task_name, resolved=False,
-            created_at__gte=now - datetime.timedelta(seconds=settings.REGISTRY_TASK_FAILURE_NOTICE_SECONDS),
-        ).exists()
-        failure = TaskFailure.objects.create(
-            task_id=task_id[:64], task_name=task_name[:200], args=_json_safe(list(args or [])),
-            kwargs=_json_safe(dict(kwargs or {})), exception=type(exception).__name__[:200] if exception else "",
-            error=str(exception or "")[:5000], traceback=traceback[-20000:],
-        )
-        # The e-mail task itself is not announced by e-mail: its failure shows on the page.
-        if not recent and task_name != "guarantees.tasks.send_notification_emails":
-            from django.urls import reverse
-
-            path = reverse("guarantees:task_failure_detail", args=[failure.pk])
-            for organisation in Organisation.objects.filter(kind=OrganisationKind.SECRETARIAT, is_active=True):
-                notice_send(event="task_failed", organisation=organisation, permission="task.retry", path=path,
-                            params={"task": task_name, "error": failure.exception or "?"})
-    return failure
-
-
-def task_failure_retry(*, failure, by) -> TaskFailure:
-    """Queue the failed task again with its arguments, after the commit; its success marks it resolved."""
-    from celery import uuid as celery_uuid
-
-    from config.celery import RETRY_PREFIX, app
-    from guarantees.errors import InvalidTransition, NotAllowed
-
-    if not by.can("task.retry"):
-        raise NotAllowed()
-    with transaction.atomic():
-        locked = TaskFailure.objects.select_for_update().get(pk=failure.pk)
-        if locked.resolved:
-            raise InvalidTransition(_lazy("This failure is resolved already."))
-        task = app.tasks.get(locked.task_name)
-        if task is None:
-            raise InvalidTransition(_lazy("This task does not exist any more."))
-        task_id = f"{RETRY_PREFIX}{locked.pk}-{celery_uuid()}"
-        locked.retried_at = timezone.now()
-        locked.retried_by = by
-        locked.retries += 1
-        locked.retry_task_id = task_id
-        locked.save(update_fields=["retried_at", "retried_by", "retries", "retry_task_id"])
-        args, kwargs = list(locked.args or []), dict(locked.kwargs or {})
-        transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, task_id=task_id), robust=True)
-    return locked
-
-
-def task_failure_retried_ok(*, retry_task_id: str) -> int:
-
-    return TaskFailure.objects.filter(retry_task_id=retry_task_id, resolved=False).update(
-        resolved=True, resolved_at=timezone.now()
-    )
-
-
-def task_failure_resolve(*, failure, by) -> TaskFailure:
-    """The secretariat closes a failure without retrying it (dealt with otherwise)."""
-    from guarantees.errors import NotAllowed
-
-    if not by.can("task.retry"):
-        raise NotAllowed()
-    with transaction.atomic():
-        locked = TaskFailure.objects.select_for_update().get(pk=failure.pk)
-        if not locked.resolved:
-            locked.resolved = True
-            locked.resolved_at = timezone.now()
-            locked.save(update_fields=["resolved", "resolved_at"])
-    return locked

@@ -2,7 +2,7 @@
 
 import pytest
 
-from guarantees.certificates.words import amount_in_words, english_amount, french_amount, french_number
+from guarantees.documents.words import amount_in_words, english_amount, french_amount, french_number
 
 FRENCH = [
     (0, "zéro franc CFA"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from guarantees.models import GuaranteeStatus
 from guarantees.services.certificates import certificate_issue, certificate_pdf
 from guarantees.services.guarantees import guarantee_cancel, guarantee_suspend
-from tests.guarantees.certificates.conftest import BANK_NAME, PRINCIPAL, amend
+from tests.guarantees.documents.conftest import BANK_NAME, PRINCIPAL, amend
 
 pytestmark = pytest.mark.django_db
 
@@ -288,9 +288,9 @@ def test_a_file_above_the_limit_is_cut_off_while_it_streams(settings, monkeypatc
     other fields) is read only up to the limit, and the page says the file is too large."""
     from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
-    import config.uploads
+    import guarantees.web.uploads
 
-    monkeypatch.setattr(config.uploads, "FORM_OVERHEAD_BYTES", 64 * 1024 * 1024)
+    monkeypatch.setattr(guarantees.web.uploads, "FORM_OVERHEAD_BYTES", 64 * 1024 * 1024)
     settings.CERTIFICATE_UPLOAD_MAX_BYTES = 1024 * 1024
     client, token = _csrf_client(guarantee)
     big = 20 * 1024 * 1024

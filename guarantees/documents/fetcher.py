@@ -5,7 +5,7 @@ WeasyPrint fetches every URL a document names (``<img src>``, ``<link href>``, C
 file system or the network by default. The documents print data that others typed (names, addresses, grounds of
 a claim): should any of it ever reach the HTML unescaped, ``file:///etc/passwd`` or an address inside the
 network would be read by the worker and could end up in the PDF. So both pipelines (the attestation,
-``guarantees.certificates.renderer``, and the claim documents, ``guarantees.services.claims``) build their
+``guarantees.documents.renderer``, and the claim documents, ``guarantees.services.claims``) build their
 document with ``html_document``: its fetcher refuses every URL but a ``data:`` URI or a file under one of
 ``STATICFILES_DIRS`` (resolved, so neither ``..`` nor a symbolic link leads out), and its base URL is the first
 static directory, so a relative path means a static file. A refused resource is left out of the document (and

@@ -10,7 +10,7 @@ from guarantees.models import Certificate
 from guarantees.services import certificates as service
 from guarantees.tasks import render_certificates
 from tests.builders import active_guarantee
-from tests.guarantees.certificates.conftest import amend
+from tests.guarantees.documents.conftest import amend
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_a_missing_key_is_logged_not_raised(s, settings, tmp_path, caplog, djang
         g = active_guarantee(s)
     assert g.status == "active"
     assert not Certificate.objects.filter(guarantee=g).exists()
-    assert "not rendered" in caplog.text and "certificate_devkey" in caplog.text
+    assert "render_certificates failed" in caplog.text and "certificate_devkey" in caplog.text
 
 
 def test_unknown_language_is_refused(guarantee):
