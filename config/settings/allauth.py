@@ -30,3 +30,7 @@ ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 # The client's address is read by accounts.network.client_ip (AccountAdapter.get_client_ip), behind
 # REGISTRY_TRUSTED_PROXY_COUNT proxies; allauth's own reading of X-Forwarded-For stays off.
 ALLAUTH_TRUSTED_PROXY_COUNT = 0
+# A code of the previous or next 30-second step is accepted too: a phone's clock a few seconds off (common at border
+# posts without network time) or a code typed as it turns would otherwise fail. allauth still refuses a code used
+# once already, so the tolerance gives a replay nothing.
+MFA_TOTP_TOLERANCE = 1
