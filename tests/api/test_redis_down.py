@@ -106,7 +106,7 @@ def test_publishing_to_a_dead_broker_fails_fast_after_the_first_try(caplog, sett
     from kombu.exceptions import OperationalError
 
     from config.celery import BrokerUnavailable
-    from guarantees.benchmarks.releases import celery_broker
+    from benchmarks.releases import celery_broker
     from guarantees.tasks import apply_transit_event
 
     settings.REDIS_OUTAGE_RETRY_SECONDS = 60

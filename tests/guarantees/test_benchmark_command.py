@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from guarantees.benchmarks.common import percentile
+from benchmarks.common import percentile
 
 KEYS = {"benchmark", "mode", "clients", "seconds", "guarantees", "service", "sql_baseline", "ratio", "overdraws",
         "ledger_problems", "refusals", "aim"}

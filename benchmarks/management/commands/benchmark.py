@@ -1,4 +1,4 @@
-"""``manage.py benchmark <name>``: run one of the benchmarks of ``guarantees.benchmarks`` and print one JSON object.
+"""``manage.py benchmark <name>``: run one of the benchmarks of ``benchmarks`` and print one JSON object.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/caution_bench \\
         python manage.py benchmark holds --clients 16 --seconds 20 [--hot] [--guarantees 1000]
@@ -9,8 +9,8 @@ Progress goes to stderr, the result (one JSON object) to stdout.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from guarantees import benchmarks
-from guarantees.benchmarks.common import (
+import benchmarks
+from benchmarks.common import (
     DEFAULT_DATABASE_URL,
     BenchmarkError,
     add_database_arguments,

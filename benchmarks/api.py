@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from guarantees.benchmarks.common import (
+from benchmarks.common import (
     CONCURRENCY_MODES,
     OK,
     BenchmarkError,
@@ -53,7 +53,7 @@ from guarantees.benchmarks.common import (
 HELP = "POST /api/v1/transits over HTTP under gunicorn vs the same declaration in raw SQL (psycopg 3)."
 
 AIM = {"ratio": 0.2, "p99_ms": 100}
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 MAX_AMOUNT = 1000
 DEPARTURE, DESTINATION, ROUTE, CORRIDOR = "TGLOME", "BFOUAG", ("TGCINK", "BFCINK"), "LOM-OUA"
 SENDER_COUNTRY = "TG"
@@ -233,7 +233,7 @@ def setup_world(run: str, count: int, *, log=print) -> dict:
     from accounts.api_keys import api_key_create
     from accounts.models import Organisation, User
     from accounts.roles import OrganisationKind
-    from guarantees.benchmarks.holds import create_guarantees
+    from benchmarks.holds import create_guarantees
     from guarantees.models import AccessCode, Corridor, Guarantee, Office, StopRole
     from guarantees.reference_import import reference_import
     from guarantees.services.access_codes import ALPHABET, CODE_LENGTH, access_code_hash
@@ -503,8 +503,8 @@ def run(options: dict, *, log=print) -> dict:
     from django.core.management import call_command
     from django.db import connections
 
-    from guarantees.benchmarks.common import psycopg_params
-    from guarantees.benchmarks.holds import check
+    from benchmarks.common import psycopg_params
+    from benchmarks.holds import check
     from guarantees.models import Transit
 
     clients, seconds, count = options["clients"], options["seconds"], options["guarantees"]

@@ -34,7 +34,7 @@ import time
 import uuid
 from pathlib import Path
 
-from guarantees.benchmarks.common import BenchmarkError, host_load, percentile
+from benchmarks.common import BenchmarkError, host_load, percentile
 from guarantees.csv_cells import csv_writer
 
 HELP = "Discharge → hold released with a Celery worker (p50/p95/p99 at a rate), and a bulk file's throughput."
@@ -42,7 +42,7 @@ HELP = "Discharge → hold released with a Celery worker (p50/p95/p99 at a rate)
 AIM = {"p95_ms": 2000, "file_per_s": 2000}
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 HOLD_AMOUNT = 1_000
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 SENDER_COUNTRY, DEPARTURE_COUNTRY = "BF", "TG"
 DEPARTURE, DESTINATION = "TGLOME", "BFOUAG"
 
@@ -350,7 +350,7 @@ def _sender_main(queue, index: int, senders: int, refs: list[str], rate: float, 
     if not apps.ready:
         django.setup()
     if db_settings is not None:
-        from guarantees.benchmarks.common import use_database
+        from benchmarks.common import use_database
 
         use_database(db_settings)
     from django.db import connections
@@ -530,7 +530,7 @@ def run(options: dict, *, log=print) -> dict:
 def _run(options: dict, *, broker: str, log_dir: Path, log) -> dict:
     from django.db import connections
 
-    from guarantees.benchmarks.holds import create_guarantees
+    from benchmarks.holds import create_guarantees
 
     rate, seconds = options["rate"], options["seconds"]
     if rate <= 0 or seconds <= 0 or options["senders"] < 1 or options["guarantees"] < 1:
