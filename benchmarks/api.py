@@ -17,6 +17,8 @@
    both alike.
 5. Checks: guarantees overdrawn (``held + claimed + paid > amount``), ``ledger_verify`` over the run's set, and
    every declaration answered 201 recorded as a transit.
+6. CPU per declaration, over the HTTP slices: gunicorn's processes, and the PostgreSQL backends of the run's own
+   database (``BackendCpu``), never another program's sessions on the same cluster.
 
 Aim: ratio HTTP / SQL ≥ 0.2 and p99 < 100 ms.
 """
@@ -42,6 +44,7 @@ from pathlib import Path
 from benchmarks.common import (
     CONCURRENCY_MODES,
     OK,
+    BackendCpu,
     BenchmarkError,
     Client,
     combine,
@@ -407,14 +410,22 @@ def app_environment(*, db: dict, redis_url: str | None, settings_module: str) ->
     return env
 
 
-def _cpu_sample(server: Gunicorn) -> dict:
-    """CPU seconds used so far by gunicorn (master and workers) and by PostgreSQL when it runs on this machine
-    (the sessions of gunicorn's persistent connections live through the HTTP phase, so none is missed)."""
+def _cpu_sample(server: Gunicorn, backends: BackendCpu) -> dict:
+    """What gunicorn (master and workers) used so far, in CPU seconds, and the CPU of the backends of the run's
+    database when PostgreSQL runs on this machine (the sessions of gunicorn's persistent connections live through
+    the HTTP phase, so none is missed)."""
     tree = set(server.worker_pids()) | ({server.proc.pid} if server.proc else set())
     return {
         "application": process_cpu_seconds(lambda pid, name: pid in tree),
-        "database": process_cpu_seconds(lambda pid, name: name in ("postgres", "postmaster")),
+        "database": backends.sample(),
     }
+
+
+def _cpu_used(before: dict, after: dict) -> dict:
+    application = None
+    if before["application"] is not None and after["application"] is not None:
+        application = after["application"] - before["application"]
+    return {"application": application, "database": BackendCpu.seconds(before["database"], after["database"])}
 
 
 # --- Profile -------------------------------------------------------------------------------------
@@ -545,6 +556,7 @@ def run(options: dict, *, log=print) -> dict:
 
     load_before = host_load()
     profile = None
+    backends = BackendCpu(db)
     try:
         log(f"run {run_id}: starting gunicorn ({workers} {options['worker_class']} workers, port {server.port}, "
             f"log {server.log_path})...")
@@ -554,14 +566,14 @@ def run(options: dict, *, log=print) -> dict:
         http_slices, sql_slices = [], []
         cpu = {"application": 0.0, "database": 0.0}
         for r in range(rounds):
-            before = _cpu_sample(server)
+            before = _cpu_sample(server, backends)
             http_slices.append(phase(HttpClient, f"H{r}", seconds / rounds, http_params))
-            after = _cpu_sample(server)
+            used = _cpu_used(before, _cpu_sample(server, backends))
             for name in cpu:
-                if cpu[name] is not None and before[name] is not None and after[name] is not None:
-                    cpu[name] += after[name] - before[name]
+                if cpu[name] is not None and used[name] is not None:
+                    cpu[name] += used[name]
                 else:
-                    cpu[name] = None  # no /proc here
+                    cpu[name] = None  # no /proc here, or PostgreSQL on another machine
             sql_slices.append(phase(SqlClient, f"S{r}", seconds / rounds, sql_params))
         if options.get("profile_seconds"):
             started = profile_workers(server, seconds=options["profile_seconds"], out_dir=log_dir, log=log)
@@ -572,6 +584,7 @@ def run(options: dict, *, log=print) -> dict:
                     proc.wait(60)
         gunicorn_log = server.log_tail(10)
     finally:
+        backends.close()
         server.stop()
     load_after = host_load()
     served, ceiling = combine(http_slices), combine(sql_slices)

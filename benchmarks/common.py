@@ -289,6 +289,67 @@ def process_cpu_seconds(match) -> float | None:
     return total / ticks
 
 
+_POSTGRES_NAMES = ("postgres", "postmaster")
+
+
+def _postgres_cpu_ticks(pid: int) -> tuple[int, int] | None:
+    """(start time, user + system CPU) of a PostgreSQL process of this machine, in clock ticks; None when no
+    such process runs here."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            name = f.read().strip()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if name not in _POSTGRES_NAMES:
+        return None
+    return int(fields[19]), int(fields[11]) + int(fields[12])  # starttime; utime + stime
+
+
+class BackendCpu:
+    """The CPU used by the PostgreSQL backends serving one database, read from ``/proc`` by pid.
+
+    The benchmark's database is its own, so its backends (``pg_stat_activity.datname``) are the benchmark's
+    sessions, plus autovacuum's work on its tables; no other program's, whatever it does on the same cluster.
+    Summing every postgres process instead counted others' work, and went negative when another program's
+    session ended between two samples. ``sample()`` around a phase, then ``seconds(before, after)``.
+    ``None`` when PostgreSQL does not run on this machine (its pids are not ours to read)."""
+
+    def __init__(self, db: dict):
+        import psycopg
+
+        self.conn = psycopg.connect(**psycopg_params(db), autocommit=True)
+        own = self.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        self.local = os.path.isdir("/proc") and _postgres_cpu_ticks(own) is not None
+
+    def sample(self) -> dict[int, tuple[int, int]] | None:
+        if not self.local:
+            return None
+        # Autocommit: each query sees pg_stat_activity afresh (a transaction would keep its first snapshot).
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+        ticks = {pid: _postgres_cpu_ticks(pid) for (pid,) in rows}
+        return {pid: t for pid, t in ticks.items() if t is not None}
+
+    @staticmethod
+    def seconds(before: dict | None, after: dict | None) -> float | None:
+        """CPU seconds between two samples. A backend seen at both counts its difference; one that began in
+        between counts whole (all its CPU is in between); one that ended in between cannot be read any more
+        (keep sessions open through a phase: gunicorn's persistent connections do)."""
+        if before is None or after is None:
+            return None
+        used = 0
+        for pid, (started, ticks) in after.items():
+            earlier = before.get(pid)
+            used += ticks - earlier[1] if earlier is not None and earlier[0] == started else ticks
+        return used / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def dumps(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, sort_keys=False)
 
