@@ -18,11 +18,14 @@ def _python(code: str, *, env: dict, cwd: Path = ROOT):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_only_the_local_and_test_settings_install_the_benchmarks(tmp_path):
+def test_only_the_local_and_test_settings_install_the_benchmarks(settings, tmp_path):
+    from config.settings import base
+
+    assert "benchmarks" in settings.INSTALLED_APPS  # these tests run under the test settings
+    assert "benchmarks" not in base.INSTALLED_APPS  # what production and the benchmarks' gunicorn build on
     sqlite = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    for module, installed in (("config.settings.local", "True"), ("config.settings.test", "True"),
-                              ("config.settings.base", "False"), ("config.settings.production", "False")):
-        env = PRODUCTION_ENV if module.endswith("production") else sqlite
+    for module, env, installed in (("config.settings.local", sqlite, "True"),
+                                   ("config.settings.production", PRODUCTION_ENV, "False")):
         result = _python(PRINT_APPS, env={**env, "DJANGO_SETTINGS_MODULE": module})
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == installed, module
