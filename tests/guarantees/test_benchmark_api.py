@@ -2,6 +2,7 @@
 that of the run's own backends, whatever another program does on the same PostgreSQL."""
 
 import json
+import os
 import threading
 from io import StringIO
 
@@ -21,9 +22,10 @@ SHORT_BURN = "SELECT sum(g) FROM generate_series(1, 100000) g"
 
 
 class Churn:
-    """Another program on the same PostgreSQL: opens a session on another database, works a little, leaves;
-    again and again until stopped. Each session that ends between two samples took its CPU with it, which made
-    the old sum over every postgres process drop below zero."""
+    """Another program on the same PostgreSQL: opens a session on another database, works, leaves; again and
+    again until stopped. Summing every postgres process counted part of its work as the benchmark's, and went
+    below zero when one of its sessions ended between two samples. On a busy machine neither is sure to show in
+    one short run: ``test_backend_cpu_counts_the_sessions_of_its_database_and_no_other`` proves the sampling."""
 
     def __init__(self, params: dict):
         self.params, self.sessions, self.error = params, 0, None
@@ -34,7 +36,7 @@ class Churn:
         try:
             while not self.stop.is_set():
                 with psycopg.connect(**self.params, autocommit=True) as conn:
-                    conn.execute(SHORT_BURN)
+                    conn.execute(BURN)
                 self.sessions += 1
         except Exception as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
@@ -61,7 +63,7 @@ def test_benchmark_api_while_another_program_comes_and_goes_on_the_same_postgres
     with Churn(psycopg_params(connection.settings_dict)) as churn:
         call_command("benchmark", "api", "--clients", "2", "--seconds", "1", "--guarantees", "3", "--workers", "2",
                      stdout=out, stderr=StringIO())
-    assert churn.error is None and churn.sessions > 5, (churn.error, churn.sessions)
+    assert churn.error is None and churn.sessions > 2, (churn.error, churn.sessions)
     result = json.loads(out.getvalue())
 
     assert KEYS <= result.keys()
@@ -78,11 +80,19 @@ def test_benchmark_api_while_another_program_comes_and_goes_on_the_same_postgres
     assert result["ledger_problems"] == 0
     assert result["transits_recorded"]["match"]  # every 201 is a transit in the run's database
     # Where the CPU went, per declaration: gunicorn always; PostgreSQL on this machine (as in make test). A
-    # declaration is six statements: a few milliseconds of the server's CPU, never less than nothing.
+    # declaration is six statements: about 3 ms of the server's CPU, never less than nothing.
     cpu = result["cpu_ms_per_declaration"]
     assert cpu["application"] > 0, cpu
-    assert 0 < cpu["database"] < 50, cpu
+    assert 0 < cpu["database"] < 15, cpu
     assert not _database_exists(result["database"]["name"])  # dropped at the end
+
+
+def _cpu_seconds(session) -> float:
+    """What a session's backend used so far, read as the test's own witness (the same /proc fields)."""
+    pid = session.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @pytest.mark.postgresql
@@ -94,29 +104,33 @@ def test_backend_cpu_counts_the_sessions_of_its_database_and_no_other():
     try:
         with psycopg.connect(**psycopg_params(own), autocommit=True) as mine, \
                 psycopg.connect(**other, autocommit=True) as theirs:
-            mine.execute("SELECT 1")
             backends = BackendCpu(own)
             try:
                 assert backends.local  # PostgreSQL runs on this machine in the suite
 
-                # Another database's session works; one of ours ends (its CPU can no longer be read).
+                # Another database's session works, another comes and goes; one of ours, busy before, ends.
                 leaving = psycopg.connect(**psycopg_params(own), autocommit=True)
-                leaving.execute(SHORT_BURN)
+                leaving.execute(BURN)
+                theirs_before = _cpu_seconds(theirs)
                 before = backends.sample()
                 theirs.execute(BURN)
                 leaving.close()
                 with psycopg.connect(**other, autocommit=True) as passing:
                     passing.execute(SHORT_BURN)
                 idle = BackendCpu.seconds(before, backends.sample())
-                assert 0 <= idle < 0.05, idle
+                assert _cpu_seconds(theirs) - theirs_before >= 0.05  # the other program did work meanwhile
+                assert 0 <= idle < 0.03, idle  # none of it counted, and nothing went below zero
 
-                # Our session works, and one begins and works between the samples: both counted.
+                # Our session works, and one begins and works between the samples: both counted, exactly.
+                mine_before = _cpu_seconds(mine)
                 before = backends.sample()
                 mine.execute(BURN)
                 with psycopg.connect(**psycopg_params(own), autocommit=True) as arriving:
                     arriving.execute(BURN)
                     busy = BackendCpu.seconds(before, backends.sample())
-                assert busy >= 0.3, busy
+                    witness = (_cpu_seconds(mine) - mine_before) + _cpu_seconds(arriving)
+                assert witness >= 0.1
+                assert witness - 0.03 <= busy <= witness + 0.03, (busy, witness)
             finally:
                 backends.close()
     finally:
