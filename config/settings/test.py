@@ -5,7 +5,9 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/caution_unique")
 
 from .base import *  # noqa: E402,F401,F403
-from .base import DATABASES  # noqa: E402
+from .base import DATABASES, INSTALLED_APPS  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # development tooling: ``manage.py benchmark``
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

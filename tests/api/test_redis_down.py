@@ -105,8 +105,8 @@ def test_publishing_to_a_dead_broker_fails_fast_after_the_first_try(caplog, sett
     stored rows wait for the sweeps), so each request that queues work does not pay the broker's timeouts."""
     from kombu.exceptions import OperationalError
 
+    from benchmarks.releases import celery_broker
     from guarantees.queue import BrokerUnavailable
-    from guarantees.benchmarks.releases import celery_broker
     from guarantees.tasks import apply_transit_event
 
     settings.REDIS_OUTAGE_RETRY_SECONDS = 60

@@ -43,8 +43,7 @@ def test_devkey_refuses_half_a_pair(settings, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_benchmark_certificates():
     out = StringIO()
-    call_command("benchmark", "certificates", "--count", "3", "--warmup", "1", "--use-default-db",
-                 stdout=out, stderr=StringIO())
+    call_command("benchmark", "certificates", "--count", "3", "--warmup", "1", stdout=out, stderr=StringIO())
     result = json.loads(out.getvalue())
     assert result["benchmark"] == "certificates" and result["count"] == 3
     assert result["key"] == "configured"

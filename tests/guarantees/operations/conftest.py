@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.roles import OrganisationKind, Role
-from guarantees.benchmarks.releases import WorkerProcess, celery_broker, database_url
+from benchmarks.releases import WorkerProcess, celery_broker, database_url
 from guarantees.models import Guarantee
 from guarantees.reference.importer import reference_import
 from guarantees.services.transits import transit_declare

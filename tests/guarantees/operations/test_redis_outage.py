@@ -23,8 +23,8 @@ from rest_framework.test import APIClient
 from accounts.api_keys import api_key_create
 from guarantees.cache import outages_forget
 from config.settings.base import redis_cache
-from guarantees.benchmarks.releases import celery_broker, create_open_transits
-from guarantees.benchmarks.releases import world as bench_world
+from benchmarks.releases import celery_broker, create_open_transits
+from benchmarks.releases import world as bench_world
 from guarantees.models import EventStatus, Hold, HoldStatus, Transit, TransitEvent
 from guarantees.services.access_codes import access_code_issue
 from guarantees.operations.sweeps import transit_events_sweep

@@ -16,9 +16,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create
-from guarantees.benchmarks.holds import create_guarantees
-from guarantees.benchmarks.releases import celery_broker, create_open_transits, discharge
-from guarantees.benchmarks.releases import world as bench_world
+from benchmarks.holds import create_guarantees
+from benchmarks.releases import celery_broker, create_open_transits, discharge
+from benchmarks.releases import world as bench_world
 from guarantees.models import (
     EntryKind,
     EventStatus,

@@ -21,7 +21,7 @@ import datetime
 import random
 import secrets
 
-from guarantees.benchmarks.common import CONCURRENCY_MODES, OK, Client, combine, host_load, run_phase
+from benchmarks.common import CONCURRENCY_MODES, OK, Client, combine, host_load, run_phase
 
 HELP = "hold_reserve under concurrency vs the same transaction in raw SQL (psycopg 3)."
 
@@ -255,7 +255,7 @@ def check(guarantee_ids: list[int]) -> tuple[int, int, list[str]]:
 def run(options: dict, *, log=print) -> dict:
     from django.db import connections
 
-    from guarantees.benchmarks.common import psycopg_params
+    from benchmarks.common import psycopg_params
 
     clients, seconds, concurrency = options["clients"], options["seconds"], options["concurrency"]
     hot = options["hot"]

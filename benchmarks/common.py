@@ -12,10 +12,12 @@ import json
 import math
 import multiprocessing
 import os
+import secrets
 import threading
 import time
 import traceback
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/caution_bench"
@@ -39,48 +41,61 @@ def add_database_arguments(parser) -> None:
     group.add_argument(
         "--database-url",
         help=(
-            "PostgreSQL to run on. Default: the DATABASE_URL environment variable, else "
-            f"{DEFAULT_DATABASE_URL}. The database is created if missing and migrated before the run; "
-            "benchmark rows are added under a fresh run id and never deleted. SQLite is refused."
+            "PostgreSQL server to run on, and the name the run's database starts with. Default: the "
+            f"DATABASE_URL environment variable, else {DEFAULT_DATABASE_URL}. Each run creates its own database "
+            "on that server (<name>_bench_<run id>), migrates it, runs there and drops it at the end, also after "
+            "an error or Ctrl-C: the database named in the URL is never opened. SQLite is refused."
         ),
     )
     group.add_argument(
-        "--use-default-db",
-        action="store_true",
-        help=(
-            "Run on Django's current default connection as it is (no creation, no migration), e.g. the test "
-            "database set up by pytest-django (the test must use transaction=True: clients commit)."
-        ),
+        "--keep", action="store_true",
+        help="Keep the run's database at the end, for inspection (its name is in the result; drop it yourself).",
     )
 
 
-def prepare_database(*, database_url: str | None, use_default_db: bool, log=print) -> dict:
-    """Point Django's default connection at the benchmark's PostgreSQL and return its settings dict."""
+def own_database_name(base: str, run: str) -> str:
+    """``<base>_bench_<run>``, shortened to PostgreSQL's 63 bytes by the base name."""
+    suffix = f"_bench_{run}"
+    room = 63 - len(suffix.encode())
+    while len(base.encode()) > room:
+        base = base[:-1]
+    return f"{base}{suffix}"
+
+
+@contextmanager
+def benchmark_database(*, database_url: str | None, keep: bool = False, log=print):
+    """A fresh, migrated database of this run's own on the server of ``database_url`` (else DATABASE_URL, else
+    the default). Django's default connection points at it meanwhile, and so do the client processes forked
+    from this one and the subprocesses given ``connections["default"].settings_dict``. Yields that dict.
+    At the end the connection goes back to what it was and the database is dropped, whatever happened, unless
+    ``keep``."""
+    from django.core.management import call_command
     from django.db import connections
 
-    if use_default_db:
-        connection = connections["default"]
-        if connection.vendor != "postgresql":
-            raise BenchmarkError(
-                f"The default database is {connection.vendor}; the benchmark measures row locks and runs on "
-                "PostgreSQL only."
-            )
-        if connection.in_atomic_block:
-            raise BenchmarkError(
-                "The default connection is inside a transaction: the benchmark's clients commit on their own "
-                "connections and could not see its rows (use transaction=True in tests)."
-            )
-        return connection.settings_dict
-
-    url = database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    db = parse_database_url(url)
-    ensure_database(db, log=log)
-    use_database(db)
-    from django.core.management import call_command
-
-    log(f"migrating {db['NAME']}...")
-    call_command("migrate", interactive=False, verbosity=0)
-    return connections["default"].settings_dict
+    base = parse_database_url(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    if connections["default"].in_atomic_block:
+        raise BenchmarkError(
+            "The default connection is inside a transaction: the benchmark would have to close it to use its own "
+            "database (use transaction=True in tests)."
+        )
+    db = {**base, "NAME": own_database_name(base["NAME"], secrets.token_hex(4))}
+    owner = os.getpid()
+    saved = connections["default"].settings_dict
+    create_database(db, log=log)
+    try:
+        use_database(db)
+        log(f"migrating {db['NAME']}...")
+        call_command("migrate", interactive=False, verbosity=0)
+        yield connections["default"].settings_dict
+    finally:
+        # A forked client unwinding through here (multiprocessing ends them with os._exit, but a stray one) must
+        # not take the database from under its parent.
+        if os.getpid() == owner:
+            _point_default_at(saved)  # the very dict it was: whoever holds it (a test runner) finds it unchanged
+            if keep:
+                log(f"kept the database {db['NAME']} (dropdb {db['NAME']} when done)")
+            else:
+                drop_database(db, log=log)
 
 
 def parse_database_url(url: str) -> dict:
@@ -115,30 +130,56 @@ def psycopg_params(db: dict) -> dict:
     return {k: v for k, v in params.items() if v not in (None, "")}
 
 
-def ensure_database(db: dict, *, log=print) -> None:
-    """Create the database if it does not exist (connecting to the ``postgres`` maintenance database)."""
+def _maintenance_connection(db: dict):
+    import psycopg
+
+    params = psycopg_params(db)
+    params.pop("dbname", None)
+    return psycopg.connect(dbname="postgres", autocommit=True, **params)
+
+
+def create_database(db: dict, *, log=print) -> None:
+    """Create the database ``db`` names, which must not exist yet. From template0, to which nobody connects:
+    a session on template1 would make the creation fail."""
     import psycopg
     from psycopg import sql
 
-    params = psycopg_params(db)
-    name = params.pop("dbname")
+    log(f"creating database {db['NAME']}...")
     try:
-        with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            if not exists:
-                log(f"creating database {name}...")
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        with _maintenance_connection(db) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(db["NAME"])))
     except psycopg.Error as exc:
-        raise BenchmarkError(f"Cannot reach or create the PostgreSQL database {name!r}: {exc}") from exc
+        raise BenchmarkError(
+            f"Cannot reach the PostgreSQL server or create the database {db['NAME']!r}: {exc}"
+        ) from exc
+
+
+def drop_database(db: dict, *, log=print) -> None:
+    """Drop the run's database, ending any session still on it (a client or worker that outlived the run)."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with _maintenance_connection(db) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db["NAME"])))
+    except psycopg.Error as exc:
+        log(f"could not drop the database {db['NAME']}: {exc}; drop it by hand")
+        return
+    log(f"dropped the database {db['NAME']}")
 
 
 def use_database(db: dict) -> None:
-    """Make ``db`` Django's default database for the rest of this process (and the processes it forks)."""
+    """Make ``db`` Django's default database in this process from now on (and in the processes it forks)."""
+    from django.db import connections
+
+    _point_default_at(connections.configure_settings({"default": dict(db)})["default"])
+
+
+def _point_default_at(configured: dict) -> None:
     from django.conf import settings
     from django.db import connections
 
     connections.close_all()
-    configured = connections.configure_settings({"default": dict(db)})["default"]
     # connections.settings is settings.DATABASES itself: replacing the entry repoints new connections.
     settings.DATABASES["default"] = configured
     connections.settings["default"] = configured
@@ -248,6 +289,67 @@ def process_cpu_seconds(match) -> float | None:
     return total / ticks
 
 
+_POSTGRES_NAMES = ("postgres", "postmaster")
+
+
+def _postgres_cpu_ticks(pid: int) -> tuple[int, int] | None:
+    """(start time, user + system CPU) of a PostgreSQL process of this machine, in clock ticks; None when no
+    such process runs here."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            name = f.read().strip()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if name not in _POSTGRES_NAMES:
+        return None
+    return int(fields[19]), int(fields[11]) + int(fields[12])  # starttime; utime + stime
+
+
+class BackendCpu:
+    """The CPU used by the PostgreSQL backends serving one database, read from ``/proc`` by pid.
+
+    The benchmark's database is its own, so its backends (``pg_stat_activity.datname``) are the benchmark's
+    sessions, plus autovacuum's work on its tables; no other program's, whatever it does on the same cluster.
+    Summing every postgres process instead counted others' work, and went negative when another program's
+    session ended between two samples. ``sample()`` around a phase, then ``seconds(before, after)``.
+    ``None`` when PostgreSQL does not run on this machine (its pids are not ours to read)."""
+
+    def __init__(self, db: dict):
+        import psycopg
+
+        self.conn = psycopg.connect(**psycopg_params(db), autocommit=True)
+        own = self.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        self.local = os.path.isdir("/proc") and _postgres_cpu_ticks(own) is not None
+
+    def sample(self) -> dict[int, tuple[int, int]] | None:
+        if not self.local:
+            return None
+        # Autocommit: each query sees pg_stat_activity afresh (a transaction would keep its first snapshot).
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+        ticks = {pid: _postgres_cpu_ticks(pid) for (pid,) in rows}
+        return {pid: t for pid, t in ticks.items() if t is not None}
+
+    @staticmethod
+    def seconds(before: dict | None, after: dict | None) -> float | None:
+        """CPU seconds between two samples. A backend seen at both counts its difference; one that began in
+        between counts whole (all its CPU is in between); one that ended in between cannot be read any more
+        (keep sessions open through a phase: gunicorn's persistent connections do)."""
+        if before is None or after is None:
+            return None
+        used = 0
+        for pid, (started, ticks) in after.items():
+            earlier = before.get(pid)
+            used += ticks - earlier[1] if earlier is not None and earlier[0] == started else ticks
+        return used / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def dumps(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, sort_keys=False)
 
@@ -319,10 +421,20 @@ def _client_loop(client_cls, index: int, params: dict, seconds: float, barrier) 
     }
 
 
+def child_signals() -> None:
+    """A client process forked from the command takes back the default SIGTERM and SIGHUP: the command's own
+    handlers unwind the run (and drop its database), which is the parent's business."""
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _process_main(queue, client_cls, index, params, seconds, barrier, db_settings) -> None:
     import django
     from django.apps import apps
 
+    child_signals()
     if not apps.ready:  # spawned, not forked: set Django up and point it at the benchmark database
         django.setup()
         use_database(db_settings)

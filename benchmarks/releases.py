@@ -3,7 +3,8 @@ throughput of a bulk file of discharges.
 
 1. Setup: active guarantees and ``rate × seconds`` open transits, each with its hold and chained ledger entry
    (written in bulk, as the services would have: ``ledger_verify`` checks them at the end), and a Celery worker
-   started on the benchmark's database and Redis (``--no-worker``: one is running already).
+   started on the run's own database and Redis (a worker already running never serves that database:
+   ``--no-worker`` is refused).
    The worker runs beat, as production does (``--no-beat``: only the task of each event applies it).
 2. Latency phase: ``--senders`` processes send discharges through ``transit_event_receive`` — what the API view
    calls — at ``--rate`` events per second in total (open loop: on schedule, whether or not the worker keeps
@@ -34,7 +35,7 @@ import time
 import uuid
 from pathlib import Path
 
-from guarantees.benchmarks.common import BenchmarkError, host_load, percentile
+from benchmarks.common import BenchmarkError, host_load, percentile
 from guarantees.csv_cells import csv_writer
 
 HELP = "Discharge → hold released with a Celery worker (p50/p95/p99 at a rate), and a bulk file's throughput."
@@ -42,7 +43,7 @@ HELP = "Discharge → hold released with a Celery worker (p50/p95/p99 at a rate)
 AIM = {"p95_ms": 2000, "file_per_s": 2000}
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 HOLD_AMOUNT = 1_000
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 SENDER_COUNTRY, DEPARTURE_COUNTRY = "BF", "TG"
 DEPARTURE, DESTINATION = "TGLOME", "BFOUAG"
 
@@ -66,7 +67,8 @@ def add_arguments(parser) -> None:
                              "setting REGISTRY_EVENT_SWEEP_AFTER_SECONDS).")
     parser.add_argument("--no-beat", action="store_true",
                         help="No beat in the worker: only the task queued after each commit applies events.")
-    parser.add_argument("--no-worker", action="store_true", help="Use the worker(s) already running.")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="Refused: no worker already running can use the run's own database.")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Processes of the worker (default 2).")
     parser.add_argument("--timeout", type=float, default=600, help="Longest wait for the releases (default 600 s).")
 
@@ -347,10 +349,13 @@ def _sender_main(queue, index: int, senders: int, refs: list[str], rate: float, 
     import django
     from django.apps import apps
 
+    from benchmarks.common import child_signals
+
+    child_signals()
     if not apps.ready:
         django.setup()
     if db_settings is not None:
-        from guarantees.benchmarks.common import use_database
+        from benchmarks.common import use_database
 
         use_database(db_settings)
     from django.db import connections
@@ -530,11 +535,14 @@ def run(options: dict, *, log=print) -> dict:
 def _run(options: dict, *, broker: str, log_dir: Path, log) -> dict:
     from django.db import connections
 
-    from guarantees.benchmarks.holds import create_guarantees
+    from benchmarks.holds import create_guarantees
 
     rate, seconds = options["rate"], options["seconds"]
     if rate <= 0 or seconds <= 0 or options["senders"] < 1 or options["guarantees"] < 1:
         raise ValueError("--rate, --seconds, --senders and --guarantees must be positive.")
+    if options["no_worker"]:
+        raise BenchmarkError("--no-worker: each run has a database of its own, created for it, which no worker "
+                             "already running uses; the benchmark starts its worker (--worker-concurrency).")
     run_id = secrets.token_hex(4)
     count = int(rate * seconds)
     file_lines = max(0, options["file_lines"])

@@ -7,7 +7,7 @@ A benchmark module exposes:
 * ``run(options, *, log) -> dict`` — does the work on the database the command prepared and returns the
   result, printed by the command as one JSON object.
 
-To add a benchmark (api, releases, certificates...), write ``guarantees/benchmarks/<name>.py`` and add a
+To add a benchmark (api, releases, certificates...), write ``benchmarks/<name>.py`` and add a
 line here.
 """
 
@@ -15,10 +15,10 @@ from importlib import import_module
 from types import ModuleType
 
 REGISTRY: dict[str, str] = {
-    "api": "guarantees.benchmarks.api",
-    "holds": "guarantees.benchmarks.holds",
-    "certificates": "guarantees.benchmarks.certificates",
-    "releases": "guarantees.benchmarks.releases",
+    "api": "benchmarks.api",
+    "holds": "benchmarks.holds",
+    "certificates": "benchmarks.certificates",
+    "releases": "benchmarks.releases",
 }
 
 

@@ -24,7 +24,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from guarantees.benchmarks.common import host_load, percentile
+from benchmarks.common import host_load, percentile
 
 HELP = "Render (WeasyPrint) + sign (pyHanko PAdES) one certificate: median and p95 (aim: median <= 250 ms)."
 AIM_MEDIAN_MS = 250.0

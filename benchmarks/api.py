@@ -17,6 +17,8 @@
    both alike.
 5. Checks: guarantees overdrawn (``held + claimed + paid > amount``), ``ledger_verify`` over the run's set, and
    every declaration answered 201 recorded as a transit.
+6. CPU per declaration, over the HTTP slices: gunicorn's processes, and the PostgreSQL backends of the run's own
+   database (``BackendCpu``), never another program's sessions on the same cluster.
 
 Aim: ratio HTTP / SQL ≥ 0.2 and p99 < 100 ms.
 """
@@ -39,9 +41,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from guarantees.benchmarks.common import (
+from benchmarks.common import (
     CONCURRENCY_MODES,
     OK,
+    BackendCpu,
     BenchmarkError,
     Client,
     combine,
@@ -53,7 +56,7 @@ from guarantees.benchmarks.common import (
 HELP = "POST /api/v1/transits over HTTP under gunicorn vs the same declaration in raw SQL (psycopg 3)."
 
 AIM = {"ratio": 0.2, "p99_ms": 100}
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 MAX_AMOUNT = 1000
 DEPARTURE, DESTINATION, ROUTE, CORRIDOR = "TGLOME", "BFOUAG", ("TGCINK", "BFCINK"), "LOM-OUA"
 SENDER_COUNTRY = "TG"
@@ -233,7 +236,7 @@ def setup_world(run: str, count: int, *, log=print) -> dict:
     from accounts.api_keys import api_key_create
     from accounts.models import Organisation, User
     from accounts.roles import OrganisationKind
-    from guarantees.benchmarks.holds import create_guarantees
+    from benchmarks.holds import create_guarantees
     from guarantees.models import AccessCode, Corridor, Guarantee, Office, StopRole
     from guarantees.reference.importer import reference_import
     from guarantees.services.access_codes import ALPHABET, CODE_LENGTH, access_code_hash
@@ -407,14 +410,22 @@ def app_environment(*, db: dict, redis_url: str | None, settings_module: str) ->
     return env
 
 
-def _cpu_sample(server: Gunicorn) -> dict:
-    """CPU seconds used so far by gunicorn (master and workers) and by PostgreSQL when it runs on this machine
-    (the sessions of gunicorn's persistent connections live through the HTTP phase, so none is missed)."""
+def _cpu_sample(server: Gunicorn, backends: BackendCpu) -> dict:
+    """What gunicorn (master and workers) used so far, in CPU seconds, and the CPU of the backends of the run's
+    database when PostgreSQL runs on this machine (the sessions of gunicorn's persistent connections live through
+    the HTTP phase, so none is missed)."""
     tree = set(server.worker_pids()) | ({server.proc.pid} if server.proc else set())
     return {
         "application": process_cpu_seconds(lambda pid, name: pid in tree),
-        "database": process_cpu_seconds(lambda pid, name: name in ("postgres", "postmaster")),
+        "database": backends.sample(),
     }
+
+
+def _cpu_used(before: dict, after: dict) -> dict:
+    application = None
+    if before["application"] is not None and after["application"] is not None:
+        application = after["application"] - before["application"]
+    return {"application": application, "database": BackendCpu.seconds(before["database"], after["database"])}
 
 
 # --- Profile -------------------------------------------------------------------------------------
@@ -503,8 +514,8 @@ def run(options: dict, *, log=print) -> dict:
     from django.core.management import call_command
     from django.db import connections
 
-    from guarantees.benchmarks.common import psycopg_params
-    from guarantees.benchmarks.holds import check
+    from benchmarks.common import psycopg_params
+    from benchmarks.holds import check
     from guarantees.models import Transit
 
     clients, seconds, count = options["clients"], options["seconds"], options["guarantees"]
@@ -545,6 +556,7 @@ def run(options: dict, *, log=print) -> dict:
 
     load_before = host_load()
     profile = None
+    backends = BackendCpu(db)
     try:
         log(f"run {run_id}: starting gunicorn ({workers} {options['worker_class']} workers, port {server.port}, "
             f"log {server.log_path})...")
@@ -554,14 +566,14 @@ def run(options: dict, *, log=print) -> dict:
         http_slices, sql_slices = [], []
         cpu = {"application": 0.0, "database": 0.0}
         for r in range(rounds):
-            before = _cpu_sample(server)
+            before = _cpu_sample(server, backends)
             http_slices.append(phase(HttpClient, f"H{r}", seconds / rounds, http_params))
-            after = _cpu_sample(server)
+            used = _cpu_used(before, _cpu_sample(server, backends))
             for name in cpu:
-                if cpu[name] is not None and before[name] is not None and after[name] is not None:
-                    cpu[name] += after[name] - before[name]
+                if cpu[name] is not None and used[name] is not None:
+                    cpu[name] += used[name]
                 else:
-                    cpu[name] = None  # no /proc here
+                    cpu[name] = None  # no /proc here, or PostgreSQL on another machine
             sql_slices.append(phase(SqlClient, f"S{r}", seconds / rounds, sql_params))
         if options.get("profile_seconds"):
             started = profile_workers(server, seconds=options["profile_seconds"], out_dir=log_dir, log=log)
@@ -572,6 +584,7 @@ def run(options: dict, *, log=print) -> dict:
                     proc.wait(60)
         gunicorn_log = server.log_tail(10)
     finally:
+        backends.close()
         server.stop()
     load_after = host_load()
     served, ceiling = combine(http_slices), combine(sql_slices)
