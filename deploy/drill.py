@@ -374,6 +374,21 @@ def show_reporting(world: dict) -> dict:
     }
 
 
+def pgbouncer_transactions(bouncer: "PgBouncer", database: str) -> int:
+    """Transactions PgBouncer passed on for ``database``: proof that the traffic went through it."""
+    import psycopg
+
+    with psycopg.connect(url(PGBOUNCER_PORT, "pgbouncer"), autocommit=True) as conn:
+        cursor = conn.cursor()
+        cursor.execute("SHOW STATS", prepare=False)
+        names = [column.name for column in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(names, row))
+            if record["database"] == database:
+                return int(record["total_xact_count"])
+    return 0
+
+
 def api_tests_through_pgbouncer() -> dict:
     env = {**os.environ, "DATABASE_URL": url(PGBOUNCER_PORT, API_TEST_DATABASE), "DB_PREPARED_STATEMENTS": "0",
            "TEST_REDIS_DB_BASE": os.environ.get("TEST_REDIS_DB_BASE", "3"),
@@ -407,6 +422,28 @@ def _holds_summary(data: dict) -> dict:
             summary[key] = {k: value[k] for k in ("ops", "throughput_per_s", "p50_ms", "p99_ms", "errors")
                             if k in value}
     return summary or data
+
+
+def commit_latency(count: int = 300) -> dict:
+    """One connection committing one-row inserts into the drill database, per ``synchronous_commit`` level: what
+    each commit waits for (local flush; the standby's flush; the standby's replay, for reading one's own writes
+    on the standby)."""
+    import psycopg
+
+    result = {}
+    with psycopg.connect(url(PRIMARY_PORT, DATABASE), autocommit=True) as conn:
+        for level in ("local", "on", "remote_apply"):
+            conn.execute(f"SET synchronous_commit = '{level}'")
+            timings = []
+            for _ in range(count):
+                started = time.perf_counter()
+                conn.execute("INSERT INTO drill_probe (note) VALUES ('commit latency')")
+                timings.append(time.perf_counter() - started)
+            timings.sort()
+            result[level] = {"mean_ms": round(1000 * sum(timings) / count, 3),
+                             "p50_ms": round(1000 * timings[count // 2], 3),
+                             "p99_ms": round(1000 * timings[int(count * 0.99)], 3)}
+    return result
 
 
 class Declarer(threading.Thread):
@@ -466,10 +503,10 @@ def failover(primary: Primary, standby: Standby, bouncer: PgBouncer, world: dict
     for name in ("REPORTING_DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         env.pop(name, None)
     server = Gunicorn(port=port, workers=2, worker_class="sync", threads=1, env=env, log_path=work / "gunicorn.log")
-    server.start(key=world["key"])
     stop = threading.Event()
     clients = [Declarer(i, port, world, stop) for i in range(4)]
     try:
+        server.start(key=world["key"])
         for client in clients:
             client.start()
         time.sleep(6)
@@ -490,7 +527,8 @@ def failover(primary: Primary, standby: Standby, bouncer: PgBouncer, world: dict
     finally:
         stop.set()
         for client in clients:
-            client.join(90)
+            if client.is_alive():
+                client.join(90)
         server.stop()
     accepted = [entry for client in clients for entry in client.accepted]
     other: dict[str, int] = {}
@@ -578,6 +616,10 @@ def main() -> int:
         if not args.skip_api_tests:
             say("tests/api through PgBouncer (transaction mode, DB_PREPARED_STATEMENTS=0)")
             summary["api_tests_through_pgbouncer"] = api_tests_through_pgbouncer()
+            summary["api_tests_through_pgbouncer"]["pgbouncer_transactions"] = pgbouncer_transactions(
+                bouncer, f"test_{API_TEST_DATABASE}")
+            if summary["api_tests_through_pgbouncer"]["exit_code"] != 0:
+                failed = True
             say(f"tests/api: {summary['api_tests_through_pgbouncer']['summary']}")
 
         say("cost of synchronous replication: benchmark holds --clients 8 --seconds 10, asynchronous then synchronous")
@@ -589,6 +631,8 @@ def main() -> int:
             primary.synchronous(True)
             summary["replication"]["sync_state_after"] = wait_streaming()["sync_state"]
             runs["synchronous"].append(_holds_summary(benchmark_holds("synchronous standby")))
+        summary["commit_latency_one_connection"] = commit_latency()
+        say(f"commit latency: {json.dumps(summary['commit_latency_one_connection'])}")
         summary["benchmark_holds"] = {mode: {"runs": results, "mean_service_throughput_per_s": round(
             sum(r["service"]["throughput_per_s"] for r in results) / len(results), 1), "mean_service_p50_ms": round(
             sum(r["service"]["p50_ms"] for r in results) / len(results), 1)} for mode, results in runs.items()}
