@@ -6,11 +6,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-DEBIAN_PACKAGES := chromium poppler-utils gettext fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0
+DEBIAN_PACKAGES := chromium poppler-utils gettext fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 \
+	nginx pgbouncer postgresql-client openssl
+# The exact versions the suite passes with, with their hashes (requirements/README.md; `make lock` updates them).
+RUNTIME_LOCK := requirements/runtime.lock.txt
+TEST_LOCK := requirements/test.lock.txt
+UV_VERSION := 0.13.9
+UV_COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile pyproject.toml --universal \
+	--python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade,)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caution_unique
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test venv deps test-deps system-deps services messages migrate-local benchmark clean
+.PHONY: run test venv deps test-deps lock system-deps services messages migrate-local benchmark drill clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +25,22 @@ $(VENV)/bin/activate:
 
 venv: $(VENV)/bin/activate
 
+# Installed from the lock only (--require-hashes: a version or a file that is not the one locked is refused), then
+# the project itself without resolving anything again.
 deps: venv
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet --require-hashes -r $(RUNTIME_LOCK)
+	$(PIP) install --quiet --no-deps -e .
 
 test-deps: venv
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet --require-hashes -r $(TEST_LOCK)
+	$(PIP) install --quiet --no-deps -e .
+
+# Re-lock after changing a range in pyproject.toml: keeps every pin it can; UPGRADE=1 takes the newest allowed.
+# Then `make test`, and commit pyproject.toml with both lock files.
+lock: venv
+	$(PIP) install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) -o $(RUNTIME_LOCK)
+	$(UV_COMPILE) --extra test -o $(TEST_LOCK)
 
 messages: venv
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
@@ -58,6 +76,11 @@ test: system-deps test-deps services messages
 		$(PY) manage.py makemigrations --check --dry-run -v 1
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.db $(PY) -m pytest tests/guarantees/services -m "not postgresql" -q -p no:cacheprovider
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Replication and failover drill on the local PostgreSQL cluster (a standby on another port, PgBouncer, promotion).
+# Not part of `make test`: it reconfigures the machine's PostgreSQL for a few minutes, then puts it back.
+drill: test-deps services
+	deploy/drill
 
 clean:
 	rm -rf $(VENV) var db.sqlite3*

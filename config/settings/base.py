@@ -91,6 +91,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+# "reporting": where long read-only queries (reports, exports) may go, so that they never slow the writes — a
+# streaming standby of the primary (README, "Deployment"). REPORTING_DATABASE_URL; absent, the same database as
+# "default". Nothing is routed there by itself: a report reads with .using("reporting"). Django never writes
+# through it (a standby refuses writes anyway), and tests run against "default" only.
+REPORTING_DATABASE_URL = env_str("REPORTING_DATABASE_URL", "")
+DATABASES["reporting"] = (
+    dj_database_url.parse(REPORTING_DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    if REPORTING_DATABASE_URL else {**DATABASES["default"]}
+)
+DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
 # The statements of the busiest API requests run as prepared statements on PostgreSQL (guarantees/sql.py).
 # Turn off behind a connection pooler in transaction mode that cannot keep them (PgBouncer before 1.21).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
@@ -126,7 +136,8 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# collectstatic writes here; nginx serves it (deploy/nginx), WhiteNoise too when nothing is in front.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
