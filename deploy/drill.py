@@ -307,8 +307,8 @@ def django_setup() -> None:
 
 
 def prepare_drill_database() -> dict:
-    from guarantees.benchmarks.api import setup_world
-    from guarantees.benchmarks.common import prepare_database
+    from benchmarks.api import setup_world
+    from benchmarks.common import prepare_database
 
     from django.core.management import call_command
 
@@ -451,7 +451,7 @@ class Declarer(threading.Thread):
 
     def __init__(self, index: int, port: int, world: dict, stop: threading.Event):
         super().__init__(daemon=True)
-        from guarantees.benchmarks.api import _declared_at
+        from benchmarks.api import _declared_at
 
         self.index, self.port, self.world, self.stop = index, port, world, stop
         self.rng = random.Random(index)
@@ -460,7 +460,7 @@ class Declarer(threading.Thread):
         self.other: dict[str, int] = {}
 
     def run(self):
-        from guarantees.benchmarks.api import declaration
+        from benchmarks.api import declaration
 
         conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
         headers = {"Authorization": f"Api-Key {self.world['key']}", "Content-Type": "application/json"}
@@ -491,7 +491,7 @@ class Declarer(threading.Thread):
 def failover(primary: Primary, standby: Standby, bouncer: PgBouncer, world: dict, work: Path) -> dict:
     from django.conf import settings
 
-    from guarantees.benchmarks.api import Gunicorn, free_port
+    from benchmarks.api import Gunicorn, free_port
 
     port = free_port()
     env = {
