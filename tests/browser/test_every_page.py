@@ -175,7 +175,7 @@ def _visit(page, url, language, role, data, *, axe=True) -> list[str]:
     if width > PHONE["width"]:
         wide = page.evaluate(
             """() => [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > 361 && !e.closest('.table-wrap, .scroll-x'))
+                .filter(e => e.getBoundingClientRect().right > 360.5 && !e.closest('.table-wrap, .scroll-x'))
                 .slice(0, 4).map(e => e.tagName.toLowerCase() + '.' + e.className + ' «'
                                  + (e.innerText || '').slice(0, 30) + '»')"""
         )
