@@ -1,10 +1,13 @@
 """How the registry writes amounts and moments, the same in pages, PDFs, e-mails and messages.
 
-Amounts: ``12 500 000 FCFA``.
+Amounts: ``12 500 000 FCFA``. Groups of three digits are separated by U+202F NARROW NO-BREAK SPACE (the French
+typographic thousands separator) and the unit by U+00A0 NO-BREAK SPACE, so an amount never breaks across lines; the
+same characters in both languages. XOF has no minor unit: whole francs only.
 
-Groups of three digits are separated by U+202F NARROW NO-BREAK SPACE (the French typographic thousands
-separator) and the unit by U+00A0 NO-BREAK SPACE, so an amount never breaks across lines; the same characters in
-both languages. XOF has no minor unit: whole francs only.
+Moments: day/month/year and 24 hours in both languages (``config/formats``), in a zone named the way its readers
+name it: ``27/11/2026 19:57, heure de Niamey (UTC+1)``. A page for a signed-in person shows every moment in the
+reader's zone and names it once (``guarantees.web.zones``, the ``when`` filter); a moment that must be read in another
+zone says which.
 """
 
 import datetime
@@ -42,24 +45,46 @@ def zone_of(where) -> zoneinfo.ZoneInfo | None:
         return None
 
 
-def format_in_zone(value, where) -> str:
-    """A UTC datetime shown in a zone, e.g. ``27/11/2026 19:57 WAT (UTC+01:00)``: the localised short date and time,
-    the zone's abbreviation and its offset from UTC. Without a known zone, the time is shown in UTC."""
+# The towns the zones of the four countries are named after, spelled as their people spell them.
+_TOWNS = {"Africa/Lome": "Lomé"}
+
+
+def zone_label(zone: datetime.tzinfo, at: datetime.datetime | None = None) -> str:
+    """``heure de Niamey (UTC+1)`` / ``Niamey time (UTC+1)``; ``UTC`` for UTC itself."""
+    from django.utils.translation import gettext
+
+    at = at or timezone.now()
+    offset = at.astimezone(zone).utcoffset() or datetime.timedelta(0)
+    key = getattr(zone, "key", None) or str(zone)
+    if key in ("UTC", "Etc/UTC") or zone is datetime.timezone.utc:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    utc = f"UTC{'+' if minutes >= 0 else '−'}{hours}" + (f":{rest:02d}" if rest else "")
+    town = _TOWNS.get(key) or key.rsplit("/", 1)[-1].replace("_", " ")
+    # Translators: a time zone named after its town, e.g. "heure de Niamey (UTC+1)".
+    return gettext("%(town)s time (%(utc)s)") % {"town": town, "utc": utc}
+
+
+def format_moment(value, zone: datetime.tzinfo) -> str:
+    """A moment in ``zone``, day/month/year and 24 hours, the zone not named: ``27/11/2026 19:57``."""
     if value is None or value == "":
         return EMPTY
     if not isinstance(value, datetime.datetime):
         return str(value)
-    zone = zone_of(where) or datetime.timezone.utc
     if timezone.is_naive(value):
         value = timezone.make_aware(value, datetime.timezone.utc)
-    local = value.astimezone(zone)
-    offset = local.utcoffset() or datetime.timedelta(0)
-    total_minutes = int(offset.total_seconds() // 60)
-    sign = "+" if total_minutes >= 0 else "-"
-    hours, minutes = divmod(abs(total_minutes), 60)
-    abbreviation = local.tzname() or ""
-    text = formats.date_format(local, "SHORT_DATETIME_FORMAT")
-    utc_offset = f"UTC{sign}{hours:02d}:{minutes:02d}"
-    if abbreviation and abbreviation != utc_offset and not abbreviation.startswith(("+", "-")):
-        return f"{text} {abbreviation} ({utc_offset})"
-    return f"{text} ({utc_offset})"
+    return formats.date_format(value.astimezone(zone), "SHORT_DATETIME_FORMAT")
+
+
+def format_in_zone(value, where) -> str:
+    """A moment in the zone ``where`` names, with the zone named: ``27/11/2026 19:57, heure de Niamey (UTC+1)``
+    (``… UTC`` in UTC, or when the zone is unknown)."""
+    if value is None or value == "":
+        return EMPTY
+    zone = zone_of(where) or datetime.timezone.utc
+    text = format_moment(value, zone)
+    if not isinstance(value, datetime.datetime):
+        return text
+    label = zone_label(zone, value)
+    return f"{text} {label}" if label == "UTC" else f"{text}, {label}"

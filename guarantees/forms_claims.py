@@ -78,7 +78,8 @@ class EnquiryAnswerForm(forms.Form):
 
 class ReleaseProposeForm(forms.Form):
     ground = forms.ChoiceField(label=_("Ground"), choices=ReleaseGround.choices, widget=forms.RadioSelect)
-    reason = _text(_("Reason"), rows=4)
+    # Not "Reason": in French both would read "Motif" on one form.
+    reason = _text(_("Explanation"), rows=4, help_text=_("What you received or checked, with its references."))
 
 
 class DecisionCommentForm(forms.Form):

@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "guarantees.web.uploads.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "guarantees.web.zones.ReaderZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,6 +134,9 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Day/month/year and a 24-hour clock in both languages (config/formats); times in the reader's zone
+# (guarantees.web.zones).
+FORMAT_MODULE_PATH = "config.formats"
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"

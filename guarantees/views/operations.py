@@ -40,6 +40,9 @@ from guarantees.views.common import add_domain_error, form_data, paginate, requi
 
 # Seconds between two refreshes of a reconciliation page while its list is being compared.
 REFRESH_SECONDS = 3
+# A list still "received" after this long has lost its task (a failure is under the failed tasks): the page stops
+# refreshing and says so, instead of refreshing forever.
+STALLED_AFTER = datetime.timedelta(minutes=10)
 MAX_LIST_BYTES = 20 * 1024 * 1024
 
 
@@ -128,7 +131,8 @@ def _local_as_of(value, organisation) -> datetime.datetime | None:
     if value is None:
         return None
     if timezone.is_aware(value):
-        value = timezone.make_naive(value, datetime.timezone.utc)
+        # The form made it aware in the page's zone (the reader's, guarantees.web.zones): read it back as typed.
+        value = timezone.make_naive(value)
     zone = country_zone(organisation.country) if organisation and organisation.country else datetime.UTC
     return value.replace(tzinfo=zone)
 
@@ -186,7 +190,8 @@ def reconciliation_detail(request, pk):
             (DifferenceKind.CLOSED_HERE, DifferenceKind.CLOSED_HERE.label, run.closed_here),
             (DifferenceKind.AMOUNT_DIFFERS, DifferenceKind.AMOUNT_DIFFERS.label, run.amount_differs),
         ],
-        "in_progress": run.status == ReconciliationStatus.RECEIVED,
+        "in_progress": run.status == ReconciliationStatus.RECEIVED and timezone.now() - run.created_at < STALLED_AFTER,
+        "stalled": run.status == ReconciliationStatus.RECEIVED and timezone.now() - run.created_at >= STALLED_AFTER,
         "refresh_seconds": REFRESH_SECONDS,
     }
     return render(request, "guarantees/operations/reconciliation_detail.html", context)

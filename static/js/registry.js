@@ -11,3 +11,16 @@ document.addEventListener("click", function (event) {
   var source = document.querySelector(button.getAttribute("data-copy"));
   if (source) navigator.clipboard.writeText(source.value || source.textContent.trim());
 });
+// - <nav data-nav>: on a narrow screen the menu is a button that opens the list of links.
+(function () {
+  var nav = document.querySelector("[data-nav]");
+  var button = nav && nav.querySelector(".nav-toggle");
+  if (!button) return;
+  button.hidden = false;
+  nav.classList.add("collapsible");
+  button.addEventListener("click", function () {
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("open", open);
+  });
+})();

@@ -49,6 +49,24 @@ def test_repeated_failures_are_slowed_down_even_with_the_right_password(client, 
     assert SignInAttempt.objects.filter(succeeded=False).count() == 6
 
 
+def test_a_locked_out_person_is_told_for_how_long(client, forwarder_agent):
+    """Five failures a minute from one address: the sixth attempt is told to wait one minute, not "later"."""
+    for _ in range(5):
+        sign_in(client, forwarder_agent.email, "not-the-password", **BROWSER)
+    body = sign_in(client, forwarder_agent.email, **BROWSER).content.decode()
+    assert "Trop de tentatives de connexion échouées. Réessayez dans 1\u00a0minute." in body
+    assert "plus tard" not in body
+
+
+def test_the_wait_follows_the_longest_limit_reached(client, forwarder_agent):
+    """Ten failures on one login in five minutes, each from another address: the per-login limit holds for about
+    five minutes, whichever address tries next."""
+    for n in range(10):
+        sign_in(client, forwarder_agent.email, "not-the-password", REMOTE_ADDR=f"196.28.245.{20 + n}")
+    body = sign_in(client, forwarder_agent.email, REMOTE_ADDR="196.28.246.1").content.decode()
+    assert "Réessayez dans 5\u00a0minutes." in body
+
+
 def test_too_many_sign_in_requests_get_the_french_429_page(client, forwarder_agent, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}
     for _ in range(2):

@@ -5,7 +5,9 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from guarantees.templatetags.registry import can, fcfa, in_zone, url_if_exists
+from django.utils import timezone
+
+from guarantees.templatetags.registry import can, fcfa, in_zone, reader_zone, url_if_exists, when
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -35,8 +37,29 @@ def test_fcfa_is_the_same_in_english():
 def test_in_zone_shows_niamey_one_hour_ahead_of_ouagadougou():
     moment = datetime.datetime(2026, 3, 28, 23, 30, tzinfo=datetime.timezone.utc)
     with translation.override("fr"):
-        assert in_zone(moment, "Africa/Niamey") == "29/03/2026 00:30 WAT (UTC+01:00)"
-        assert in_zone(moment, "Africa/Ouagadougou") == "28/03/2026 23:30 GMT (UTC+00:00)"
+        assert in_zone(moment, "Africa/Niamey") == "29/03/2026 00:30, heure de Niamey (UTC+1)"
+        assert in_zone(moment, "Africa/Ouagadougou") == "28/03/2026 23:30, heure de Ouagadougou (UTC+0)"
+        assert in_zone(moment, "UTC") == "28/03/2026 23:30 UTC"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_dates_read_day_month_year_on_a_24_hour_clock_in_both_languages(language):
+    """English pages used Django's American formats: 12/06/2026 11:54 p.m. beside 07/12/2026 elsewhere."""
+    moment = datetime.datetime(2026, 12, 6, 23, 54, tzinfo=datetime.timezone.utc)
+    with translation.override(language), timezone.override(datetime.timezone.utc):
+        assert when(moment) == "06/12/2026 23:54"
+        assert Template('{{ m|date:"SHORT_DATETIME_FORMAT" }} {{ d|date }}').render(
+            Context({"m": moment, "d": datetime.date(2026, 12, 7)})) == "06/12/2026 23:54 07/12/2026"
+
+
+def test_when_shows_the_readers_zone_and_the_page_names_it_once():
+    moment = datetime.datetime(2026, 3, 28, 23, 30, tzinfo=datetime.timezone.utc)
+    with translation.override("en"), timezone.override("Africa/Niamey"):
+        assert when(moment) == "29/03/2026 00:30"
+        assert reader_zone() == "Niamey time (UTC+1)"
+    with translation.override("fr"), timezone.override("Africa/Lome"):
+        assert when(moment) == "28/03/2026 23:30"
+        assert reader_zone() == "heure de Lomé (UTC+0)"
 
 
 def test_in_zone_accepts_an_object_with_a_timezone():

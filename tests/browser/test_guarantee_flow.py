@@ -164,7 +164,7 @@ def test_checker_confirms_only_the_terms_she_was_shown(page, request):
     g.refresh_from_db()
     assert (g.status, g.confirmed_by) == (GuaranteeStatus.PREPARED, None)
     main = page.locator("main").inner_text()
-    assert "L'initiateur a modifié les conditions après l'ouverture de cette page" in main
+    assert "L’initiateur a modifié les conditions après l’ouverture de cette page" in main
     assert page.locator("[data-testid=prepared-amount]").inner_text() == "40\u202f000\u202f000\u00a0FCFA"
     screenshot(page, f"{name}-2-refused")
 

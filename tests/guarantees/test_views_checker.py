@@ -40,7 +40,7 @@ def s(db):
 
 
 # The French refusal, as the page shows it (HTML-escaped).
-CHANGED_FR = escape("L'initiateur a modifié les conditions après l'ouverture de cette page")
+CHANGED_FR = escape("L’initiateur a modifié les conditions après l’ouverture de cette page")
 
 
 def fcfa(amount: int) -> str:
@@ -219,7 +219,7 @@ def test_the_makers_comment_stays_inside_the_bank(s, django_capture_on_commit_ca
     for page in (detail, reverse("guarantees:withdraw", args=[g.pk])):
         text = page_text(agent.get(page))
         assert escaped not in text and NOTE not in text, page
-    assert escape("Préparée par l'initiateur") in page_text(agent.get(detail))  # the step, not its note
+    assert escape("Préparée par l’initiateur") in page_text(agent.get(detail))  # the step, not its note
 
     with django_capture_on_commit_callbacks(execute=True):
         assert post_shown(checker, reverse("guarantees:confirm", args=[g.pk])).status_code == 302

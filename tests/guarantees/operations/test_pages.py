@@ -158,3 +158,28 @@ def test_the_menu_shows_each_role_its_background_pages(pages):
     assert reverse("guarantees:reconciliations") not in urls["maker"]
     assert reverse("guarantees:task_failures") in urls["secretariat"]
     assert reverse("guarantees:task_failures") not in urls["officer_tg"]
+
+
+def test_a_list_whose_comparison_failed_or_stalled_stops_refreshing_and_says_so(pages):
+    """A comparison whose task died left its page refreshing every 3 seconds, forever, saying nothing."""
+    import datetime
+
+    from django.utils import timezone
+
+    from guarantees.models import ReconciliationStatus
+
+    world, _run, _failure, people = pages
+    client = _client(people, "officer_tg")
+    waiting = reconciliation_receive(customs=world.togo, transits=[])
+    page = client.get(reverse("guarantees:reconciliation_detail", args=[waiting.pk])).content.decode()
+    assert 'http-equiv="refresh"' in page  # just received: it is being compared
+
+    ReconciliationRun.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=11))
+    page = client.get(reverse("guarantees:reconciliation_detail", args=[waiting.pk])).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert 'data-testid="run-stalled-notice"' in page and "tâches en échec" in page
+
+    ReconciliationRun.objects.filter(pk=waiting.pk).update(status=ReconciliationStatus.FAILED, error="x")
+    page = client.get(reverse("guarantees:reconciliation_detail", args=[waiting.pk])).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert 'data-testid="run-failed-notice"' in page and "La comparaison a échoué" in page
