@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.urls import resolve, reverse
 
 from accounts.models import SignInAttempt
-from config.uploads import FORM_OVERHEAD_BYTES
+from guarantees.web.uploads import FORM_OVERHEAD_BYTES
 from tests.deploy.nginx import Nginx, free_port, self_signed_certificate
 
 CLIENT = "127.0.0.2"
