@@ -16,3 +16,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("caution_unique", task_cls="guarantees.queue:RegistryTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The default app of every thread (a request served by a thread of its own finds its tasks by name through it).
+app.set_default()

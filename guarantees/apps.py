@@ -11,6 +11,7 @@ class GuaranteesConfig(AppConfig):
         """The app's receivers, connected once here rather than at any module's import."""
         from django.db.models.signals import post_delete, post_save
 
+        from guarantees import tasks  # noqa: F401  (registers the tasks the services queue by name)
         from guarantees.models import EventRule
         from guarantees.operations import receivers
         from guarantees.services.events import event_rules_changed

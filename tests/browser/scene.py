@@ -44,7 +44,7 @@ def demo(role: str, key: str) -> User:
 
 def build() -> Walkable:
     from guarantees.models import DischargeFile, JobStatus, ReconciliationRun, ReconciliationStatus
-    from guarantees.reference_import import reference_import
+    from guarantees.reference.importer import reference_import
     from guarantees.services.access_codes import access_code_issue
     from guarantees.services.amendments import amendment_request
     from guarantees.services.checkpoints import ledger_checkpoint_create
@@ -52,7 +52,7 @@ def build() -> Walkable:
     from guarantees.services.enquiries import enquiry_open, release_propose
     from guarantees.services.events import transit_event_receive
     from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
-    from guarantees.services.sweeps import discharge_file_fail, task_failure_record
+    from guarantees.operations.failures import discharge_file_fail, task_failure_record
     from guarantees.services.transits import discharge_file_receive, transit_declare
     from guarantees.terms import guarantee_terms
 
@@ -80,7 +80,7 @@ def build() -> Walkable:
     prepared = guarantee_prepare(guarantee=request(120_000_000, "Céréales Lomé – Bamako"), by=maker)
     submitted = request(45_000_000, "Intrants agricoles")
 
-    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="TG")
+    togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now().replace(microsecond=0)
     moving, _ = transit_declare(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-004512", "office_of_departure": "TGLOME",
@@ -134,9 +134,9 @@ def build() -> Walkable:
     # Niger's customs are told of the transit bound for Niamey (as the overdue sweep would).
     from guarantees.services.notifications import notice_send
 
-    niger = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country_id="NE")
+    niger = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="NE")
     notice_send(event="transit_overdue", organisation=niger, guarantee=g, transit=to_niamey,
-                params={"deadline": to_niamey.deadline.strftime("%d/%m/%Y"), "held": "9 400 000 FCFA"})
+                params={"deadline": to_niamey.deadline, "deadline_zone": "Africa/Niamey", "held": 9_400_000})
     ledger_checkpoint_create()
     return Walkable(
         guarantee=g, prepared=prepared, submitted=submitted, moving=moving, to_niamey=to_niamey, overdue=overdue,

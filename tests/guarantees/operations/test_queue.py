@@ -1,0 +1,41 @@
+"""Work queued by name after the commit: found from any thread (a request served by a thread of its own, as
+runserver and the browser tests' live server do), and never failing the request that committed."""
+
+import logging
+import threading
+
+import pytest
+
+from guarantees.queue import queue_after_commit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_task_queued_from_another_thread_runs(world):
+    from guarantees.models import Notification
+    from guarantees.services.notifications import notice_send
+
+    notice_send(event="guarantee_expiring", organisation=world.s.forwarder, guarantee=world.guarantee)
+    notice = str(Notification.objects.filter(event="guarantee_expiring").first().notice)
+    errors = []
+
+    def publish():
+        try:
+            from celery import current_app
+
+            current_app.tasks["guarantees.tasks.send_notification_emails"]  # registered, whatever the thread
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=publish)
+    thread.start()
+    thread.join()
+    assert errors == []
+    queue_after_commit("guarantees.tasks.send_notification_emails", notice=notice)  # eager: runs at once
+    assert not Notification.objects.filter(notice=notice, emailed_at__isnull=True).exists()
+
+
+def test_an_unknown_task_is_logged_not_raised(caplog):
+    with caplog.at_level(logging.ERROR):
+        queue_after_commit("guarantees.tasks.no_such_task")
+    assert "guarantees.tasks.no_such_task failed when run in-process" in caplog.text
