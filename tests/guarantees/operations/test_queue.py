@@ -11,7 +11,7 @@ from guarantees.queue import queue_after_commit
 pytestmark = pytest.mark.django_db
 
 
-def test_a_task_queued_from_another_thread_runs(world):
+def test_a_task_queued_from_another_thread_runs(world, django_capture_on_commit_callbacks):
     from guarantees.models import Notification
     from guarantees.services.notifications import notice_send
 
@@ -31,11 +31,12 @@ def test_a_task_queued_from_another_thread_runs(world):
     thread.start()
     thread.join()
     assert errors == []
-    queue_after_commit("guarantees.tasks.send_notification_emails", notice=notice)  # eager: runs at once
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_after_commit("guarantees.tasks.send_notification_emails", notice=notice)  # eager: runs on commit
     assert not Notification.objects.filter(notice=notice, emailed_at__isnull=True).exists()
 
 
-def test_an_unknown_task_is_logged_not_raised(caplog):
-    with caplog.at_level(logging.ERROR):
+def test_an_unknown_task_is_logged_not_raised(caplog, django_capture_on_commit_callbacks):
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         queue_after_commit("guarantees.tasks.no_such_task")
     assert "guarantees.tasks.no_such_task failed when run in-process" in caplog.text
