@@ -65,8 +65,8 @@ def test_a_broken_configuration_is_refused(nginx, tmp_path):
 
 
 def test_body_limits_are_the_applications(nginx, tmp_path):
-    from guarantees.forms_transits import MAX_DISCHARGE_FILE_BYTES
-    from guarantees.views.operations import MAX_LIST_BYTES
+    from guarantees.web.forms.transits import MAX_DISCHARGE_FILE_BYTES
+    from guarantees.web.forms.transits import MAX_LIST_BYTES
 
     sizes = _sizes(nginx.configure(upstream="127.0.0.1:8000", static_root=tmp_path / "static"))
     enquiry_answer = reverse("guarantees:enquiry_answer", args=[7])

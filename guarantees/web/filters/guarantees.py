@@ -1,11 +1,8 @@
-"""Filters of the guarantee lists (django-filter). They filter a queryset the view has already narrowed to
-what the user may see; the banks and principals offered are narrowed the same way, so a filter never names another
-organisation's bank or client (countries are public reference data)."""
+"""Filters of the guarantee lists (in the URL), narrowed to what the person may see."""
 
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
 from accounts.models import Organisation
 from accounts.roles import OrganisationKind
 from guarantees.grn import grn_normalise

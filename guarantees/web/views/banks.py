@@ -6,12 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_http_methods
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-
 from guarantees.errors import DomainError
-from guarantees.forms import BankApproveForm, CeilingForm
+from guarantees.web.forms.banks import BankApproveForm, CeilingForm
 from guarantees.selectors.guarantees import banks_with_exposure
 from guarantees.services.banks import bank_approve, bank_set_ceiling
-from guarantees.views.common import form_data, add_domain_error, paginate, require, visible
+from guarantees.web.common import add_domain_error, form_data, paginate, require, visible
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

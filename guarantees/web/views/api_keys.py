@@ -1,22 +1,17 @@
-"""The secretariat's pages for the API keys of the customs systems: list, issue, revoke.
-
-A key is shown in clear once: the POST that issues it puts it in the session, and the next display of the list
-pops it as it shows it, so a reload (or the back button) never shows it again. The registry keeps only its
-prefix and a hash.
-"""
+"""The API keys of the customs systems: the secretariat issues them (shown once) and revokes them."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-
 from accounts.api_keys import api_key_create, api_key_revoke
 from accounts.models import ApiKey
 from guarantees.errors import DomainError
-from guarantees.forms import ConfirmationForm
-from guarantees.forms_transits import ApiKeyIssueForm
-from guarantees.views.common import add_domain_error, form_data, paginate, require
+from guarantees.web.forms.guarantees import ConfirmationForm
+from guarantees.web.forms.transits import ApiKeyIssueForm
+from guarantees.web.common import add_domain_error, form_data, paginate, require
+
 
 NEW_KEY_SESSION_KEY = "guarantees.new_api_key"
 

@@ -1,19 +1,13 @@
-"""Filters of the transit list (django-filter). They narrow a queryset the view has already reduced to what the
-user may see (``transits_visible_to``); offices and corridors are public reference data, so offering all of
-them names nobody else's business.
-
-"Overdue" means what a reader of the list expects: the time limit has passed and the transit is still open,
-whether or not the nightly sweep has already marked it ``overdue``.
-"""
+"""Filters of the transit lists (in the URL): status, office, corridor, guarantee, dates, overdue."""
 
 import django_filters
 from django import forms
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
 from guarantees.grn import grn_normalise
 from guarantees.models import OPEN_TRANSIT_STATUSES, Corridor, Office, TransitStatus, TransitStop
+
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 

@@ -1,5 +1,5 @@
-"""What every guarantee page shares: permission checks, the narrowed querysets, list pages and the shape of
-an action page.
+"""What every page of the registry shares: permission checks, the narrowed querysets, list pages, refusals shown
+in words. (The shape of an action page is ``guarantees.web.actions``.)
 
 The order of the checks is the contract of the access matrix: not signed in → the sign-in page; signed in but
 without the permission → 403; with the permission but the object belongs to another organisation (it is not in
@@ -7,13 +7,12 @@ without the permission → 403; with the permission but the object belongs to an
 message or a form error in French, never as a server error.
 """
 
-from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -93,50 +92,6 @@ def paginate(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE, page_
     query = request.GET.copy()
     query.pop(page_param, None)
     return page, query.urlencode()
-
-
-def action_page(
-    request: HttpRequest,
-    *,
-    obj,
-    guarantee: Guarantee,
-    form_class,
-    perform: Callable,
-    title: str,
-    question: str,
-    button: str,
-    success: str,
-    allowed: bool = True,
-    danger: bool = False,
-    initial: dict | None = None,
-    redirect_to: str | None = None,
-    template: str = "guarantees/guarantee/action.html",
-    extra_context: dict | None = None,
-) -> HttpResponse:
-    """A state change: GET shows the confirmation form, POST calls ``perform(form.cleaned_data)`` (one service)
-    and goes back to the guarantee; a refusal re-renders the form with the French message."""
-    form = form_class(form_data(request), initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                perform(form.cleaned_data)
-            except DomainError as exc:
-                add_domain_error(request, exc, form)
-            else:
-                messages.success(request, success)
-                return redirect(redirect_to or guarantee_url(guarantee))
-    context = {
-        "object": obj,
-        "guarantee": guarantee,
-        "form": form,
-        "title": title,
-        "question": question,
-        "button": button,
-        "allowed": allowed,
-        "danger": danger,
-        **(extra_context or {}),
-    }
-    return render(request, template, context)
 
 
 def guarantee_url(guarantee: Guarantee) -> str:

@@ -1,45 +1,22 @@
-"""Forms of the enquiry, manual release and claim pages. They parse and check input; the services decide."""
+"""Forms of enquiries, manual releases and claims."""
 
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-
-from guarantees.forms import DateField, FrancsField
+from guarantees.web.forms.fields import DateField, FrancsField
 from guarantees.models import AnswerKind, ClaimDecision, EnquiryGround, ReleaseGround
-
-
-def _text(label, *, required: bool = True, rows: int = 3, help_text: str = "") -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=4000, help_text=help_text,
-                           widget=forms.Textarea(attrs={"rows": rows}))
+from guarantees.web.forms.fields import MultipleFileField, text_field
 
 
 class EnquiryOpenForm(forms.Form):
     ground = forms.ChoiceField(label=_("Ground"), choices=EnquiryGround.choices, widget=forms.RadioSelect)
-    reason = _text(_("Facts"), rows=4, help_text=_("What was found, and what the principal must send."))
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern); an empty list when none is sent."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
+    reason = text_field(_("Facts"), rows=4, help_text=_("What was found, and what the principal must send."))
 
 
 class EnquiryAnswerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Answer"), choices=AnswerKind.choices, widget=forms.RadioSelect)
-    text = _text(_("Explanation"), rows=4)
+    text = text_field(_("Explanation"), rows=4)
     files = MultipleFileField(
         label=_("Documents"), required=False,
         help_text=_("PDF, JPEG or PNG; up to %(count)d files of %(size)s each.") % {
@@ -79,20 +56,20 @@ class EnquiryAnswerForm(forms.Form):
 class ReleaseProposeForm(forms.Form):
     ground = forms.ChoiceField(label=_("Ground"), choices=ReleaseGround.choices, widget=forms.RadioSelect)
     # Not "Reason": in French both would read "Motif" on one form.
-    reason = _text(_("Explanation"), rows=4, help_text=_("What you received or checked, with its references."))
+    reason = text_field(_("Explanation"), rows=4, help_text=_("What you received or checked, with its references."))
 
 
 class DecisionCommentForm(forms.Form):
-    comment = _text(_("Comment"), required=False)
+    comment = text_field(_("Comment"), required=False)
 
 
 class RequiredCommentForm(forms.Form):
-    comment = _text(_("Reason"))
+    comment = text_field(_("Reason"))
 
 
 class ClaimIssueForm(forms.Form):
     amount = FrancsField(label=_("Amount claimed (FCFA)"))
-    grounds = _text(_("Grounds of the claim"), rows=4,
+    grounds = text_field(_("Grounds of the claim"), rows=4,
                     help_text=_("The facts, the duties and taxes at stake and the enquiry's outcome."))
 
     def __init__(self, *args, held: int | None = None, **kwargs):
@@ -115,8 +92,8 @@ class ClaimIssueForm(forms.Form):
 class ClaimPrepareForm(forms.Form):
     decision = forms.ChoiceField(label=_("Proposed answer"), choices=ClaimDecision.choices, widget=forms.RadioSelect)
     amount = FrancsField(label=_("Amount to pay (FCFA)"), required=False)
-    discrepancies = _text(_("Discrepancies, one per line"), required=False, rows=5)
-    comment = _text(_("Comment for the checker"), required=False)
+    discrepancies = text_field(_("Discrepancies, one per line"), required=False, rows=5)
+    comment = text_field(_("Comment for the checker"), required=False)
 
     def clean(self):
         data = super().clean()
@@ -135,12 +112,12 @@ class ClaimPayForm(forms.Form):
 
 
 class ClaimRejectForm(forms.Form):
-    discrepancies = _text(
+    discrepancies = text_field(
         _("Discrepancies, one per line"), rows=6,
         help_text=_("One notice must list every discrepancy: none can be added later."),
     )
 
 
 class ClaimReissueForm(ClaimIssueForm):
-    grounds = _text(_("Grounds of the claim, corrected"), rows=4,
+    grounds = text_field(_("Grounds of the claim, corrected"), rows=4,
                     help_text=_("Answer each discrepancy the bank listed."))

@@ -1,16 +1,21 @@
-"""Forms of the transit pages: the bulk discharge file a customs officer uploads, and the API key the secretariat
-issues. They only parse and check input; the services decide."""
+"""Forms of the customs systems' files and keys: a discharge file, a list of open transits, an API key."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-
 from accounts.models import Organisation
 from accounts.roles import OrganisationKind
+from django.utils.translation import gettext_lazy
+
 
 # A customs system's daily export of discharges is a few thousand lines: a few hundred kilobytes.
 MAX_DISCHARGE_FILE_BYTES = 10 * 1024 * 1024
+
+
 DISCHARGE_FILE_EXTENSIONS = (".csv", ".json")
 
+
+# The largest list of open transits a page accepts (20 MB).
+MAX_LIST_BYTES = 20 * 1024 * 1024
 
 class DischargeFileForm(forms.Form):
     file = forms.FileField(
@@ -48,3 +53,25 @@ class ApiKeyIssueForm(forms.Form):
             kind=OrganisationKind.CUSTOMS, is_active=True
         ).order_by("country", "name")
         self.fields["organisation"].label_from_instance = lambda org: f"{org.country} — {org.display_name}"
+
+
+class ReconciliationListForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("List of open transits (CSV)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    as_of = forms.DateTimeField(
+        label=gettext_lazy("List taken at (your local time)"), required=False,
+        help_text=gettext_lazy("Leave empty for now. Transits declared after this moment are not expected in it."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError(gettext_lazy("Send a file ending in .csv."))
+        if upload.size == 0:
+            raise forms.ValidationError(gettext_lazy("The file is empty."))
+        if upload.size > MAX_LIST_BYTES:
+            raise forms.ValidationError(gettext_lazy("The file is too large."))
+        return upload

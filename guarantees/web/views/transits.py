@@ -1,31 +1,18 @@
-"""Transit pages: the list and detail of transits for every role that may see them, and the bulk discharge files
-customs officers upload.
+"""Transits: the list and page of the transits each role may see (customs those whose route crosses their
+country), with the route, the hold, the amount at stake by country and the events."""
 
-Everything starts from ``transits_visible_to``: another organisation's transit is simply not found (404). A
-discharge file belongs to the administration that sent it; another administration's file is a 404 too. Files
-are processed in the background; their page refreshes itself (a plain ``<meta http-equiv="refresh">``) until
-the work is done.
-"""
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_safe
-
-from guarantees.filters_transits import TransitFilter, with_late_flag
-from guarantees.forms_transits import DischargeFileForm
-from guarantees.models import Country, DischargeFile, JobStatus, Levy, StopRole, TransitStatus
+from django.views.decorators.http import require_safe
+from guarantees.web.filters.transits import TransitFilter, with_late_flag
+from guarantees.models import Country, Levy, StopRole, TransitStatus
 from guarantees.selectors.guarantees import guarantees_visible_to
 from guarantees.selectors.transits import transits_visible_to
 from guarantees.services.amount_at_stake import ILLUSTRATIVE_RATE, NO_VAT_RATE, UNKNOWN_HS_CODE
-from guarantees.services.transits import FILE_FIELDS, discharge_file_receive
-from guarantees.views.common import form_data, paginate, require
+from guarantees.web.common import paginate, require
 
-# Seconds between two refreshes of a discharge file's page while it is processed.
-JOB_REFRESH_SECONDS = 3
 
 WARNINGS = {
     UNKNOWN_HS_CODE: gettext_lazy(
@@ -34,6 +21,7 @@ WARNINGS = {
     ILLUSTRATIVE_RATE: gettext_lazy("Some rates used are unconfirmed values kept by the secretariat."),
     NO_VAT_RATE: gettext_lazy("No VAT rate was in force for a country of the route on the day of declaration."),
 }
+
 
 TRANSPORT_LABELS = {
     "vehicle": gettext_lazy("Vehicle"),
@@ -138,71 +126,3 @@ def _plain(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_plain(v) for v in value)
     return str(value)
-
-
-# --- Bulk discharge files ---------------------------------------------------------------------------
-
-def _jobs(request):
-    return DischargeFile.objects.filter(sender=request.user.organisation).select_related("uploaded_by").defer(
-        "content"
-    )
-
-
-@require_safe
-@login_required
-def discharge_job_list(request):
-    require(request, "discharge.upload")
-    page, query = paginate(request, _jobs(request).order_by("-created_at", "-pk"))
-    return render(request, "guarantees/discharge/list.html", {"page": page, "query": query})
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def discharge_upload(request):
-    require(request, "discharge.upload")
-    form = DischargeFileForm(form_data(request), request.FILES if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        job = discharge_file_receive(
-            sender=request.user.organisation, filename=upload.name, content=upload.read(), by=request.user,
-        )
-        messages.success(request, _("The file was received. Its lines are being processed."))
-        return redirect("guarantees:discharge_job", pk=job.pk)
-    context = {
-        "form": form,
-        "columns": FILE_FIELDS,
-        "recent": _jobs(request).order_by("-created_at", "-pk")[:5],
-    }
-    return render(request, "guarantees/discharge/upload.html", context)
-
-
-@require_safe
-@login_required
-def discharge_job(request, pk):
-    require(request, "discharge.upload")
-    job = get_object_or_404(_jobs(request), pk=pk)
-    processed = job.done + job.duplicates + job.failed
-    in_progress = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-    context = {
-        "job": job,
-        "processed": processed,
-        "percent": min(100, round(100 * processed / job.total)) if job.total else (0 if in_progress else 100),
-        "in_progress": in_progress,
-        "refresh_seconds": JOB_REFRESH_SECONDS,
-        "errors": [_error_row(e) for e in job.errors or [] if isinstance(e, dict)],
-    }
-    return render(request, "guarantees/discharge/detail.html", context)
-
-
-def _error_row(error: dict) -> dict:
-    """One refused line: its number, code and sentence, and the fields at fault (``{"office": ["…"]}``)."""
-    fields = error.get("errors") if isinstance(error.get("errors"), dict) else {}
-    known = {"line", "code", "detail", "errors"}
-    return {
-        "line": error.get("line"),
-        "code": error.get("code", ""),
-        "detail": error.get("detail", ""),
-        "fields": [(name, "; ".join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs])))
-                   for name, msgs in fields.items()],
-        "extra": [(k, v) for k, v in error.items() if k not in known],
-    }

@@ -1,26 +1,13 @@
 """Certificates: the download of a version's signed PDF (for who may see the guarantee) and the public
-verification page the QR code leads to.
-
-The download starts from ``guarantees_visible_to``: another organisation's guarantee is a 404. The public page
-needs no sign-in and shows only what the certificate itself prints plus where it stands (status, GRN,
-principal, bank, amount, validity: no balance, no transit); an unknown GRN or version is the French 404 page.
-It shows a guarantee only to whoever has its number, which is random (``guarantees.grn``). Every look-up and
-upload counts against a per-client limit (429 beyond it), and a well-formed number that is not in the register
-against a much stricter one, so that numbers cannot be walked. An upload above its limit is refused before it is
-read (``guarantees.web.uploads``).
-"""
+verification page the QR code leads to."""
 
 import ipaddress
-
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
-
 from accounts.network import client_ip
 from guarantees.web.uploads import upload_limit
 from guarantees.grn import grn_is_valid, grn_normalise
@@ -33,12 +20,11 @@ from guarantees.services.certificates import (
     verification_missed,
     version_standing,
 )
-from guarantees.views.common import get_guarantee, require
+from guarantees.web.common import get_guarantee, require
+from guarantees.web.forms.certificates import CertificateUploadForm, GrnForm
+
 
 VERIFY_TEMPLATE = "guarantees/certificate/verify.html"
-
-
-# --- Download ------------------------------------------------------------------------------------
 
 
 @require_safe
@@ -59,44 +45,6 @@ def certificate_download(request, pk, number):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-# --- Public verification -------------------------------------------------------------------------
-
-
-def _too_large_message():
-    return forms.ValidationError(
-        _("The file is too large (at most %(size)s MB): a certificate is far smaller."),
-        params={"size": settings.CERTIFICATE_UPLOAD_MAX_BYTES // (1024 * 1024)}, code="too_large",
-    )
-
-
-class CertificateUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("Certificate (PDF file)"),
-        help_text=_("The PDF file of the certificate, as you received it."),
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
-    )
-
-    def __init__(self, *args, cut_off: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cut_off = cut_off  # the upload handler stopped reading the file at the limit
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.CERTIFICATE_UPLOAD_MAX_BYTES:
-            raise _too_large_message()
-        return upload
-
-    def clean(self):
-        if self.cut_off:
-            self._errors.pop("file", None)  # "required": the part was dropped because it was too large
-            self.add_error("file", _too_large_message())
-        return super().clean()
-
-
-class GrnForm(forms.Form):
-    grn = forms.CharField(label=_("Guarantee reference number (GRN)"), max_length=40)
 
 
 def _client(request) -> str:

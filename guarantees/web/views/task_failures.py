@@ -1,0 +1,63 @@
+"""The background tasks that failed for good: the secretariat reads their error and trace, retries them or
+closes them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+from guarantees.errors import DomainError
+from guarantees.models import TaskFailure
+from guarantees.operations.failures import task_failure_resolve, task_failure_retry
+from guarantees.web.common import add_domain_error, paginate, require
+
+
+_STATES = {"open": {"resolved": False}, "resolved": {"resolved": True}, "all": {}}
+
+
+@require_safe
+@login_required
+def task_failure_list(request):
+    require(request, "task.retry")
+    state = request.GET.get("state") if request.GET.get("state") in _STATES else "open"
+    failures = TaskFailure.objects.filter(**_STATES[state]).select_related("retried_by")
+    page, query = paginate(request, failures.order_by("-created_at", "-pk"))
+    counts = {"open": TaskFailure.objects.filter(resolved=False).count()}
+    return render(request, "guarantees/operations/task_failures.html",
+                  {"page": page, "query": query, "state": state, "counts": counts})
+
+
+@require_safe
+@login_required
+def task_failure_detail(request, pk):
+    require(request, "task.retry")
+    failure = get_object_or_404(TaskFailure.objects.select_related("retried_by"), pk=pk)
+    return render(request, "guarantees/operations/task_failure_detail.html", {"failure": failure})
+
+
+@require_POST
+@login_required
+def task_failure_retry_view(request, pk):
+    require(request, "task.retry")
+    failure = get_object_or_404(TaskFailure, pk=pk)
+    try:
+        task_failure_retry(failure=failure, by=request.user)
+    except DomainError as exc:
+        add_domain_error(request, exc)
+    else:
+        messages.success(request, _("The task was queued again. It is marked resolved once it succeeds."))
+    return redirect("guarantees:task_failure_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def task_failure_resolve_view(request, pk):
+    require(request, "task.retry")
+    failure = get_object_or_404(TaskFailure, pk=pk)
+    try:
+        task_failure_resolve(failure=failure, by=request.user)
+    except DomainError as exc:
+        add_domain_error(request, exc)
+    else:
+        messages.success(request, _("The failure is marked resolved."))
+    return redirect("guarantees:task_failure_detail", pk=pk)
