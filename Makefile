@@ -74,6 +74,7 @@ test: system-deps test-deps services messages
 	@mkdir -p var/static
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run -v 1
+	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.db $(PY) -m pytest tests/guarantees/services -m "not postgresql" -q -p no:cacheprovider
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -137,6 +137,11 @@ class NotFound(_NotFound):
     default_message = _("Not found.")
 
 
+# Refusals of a transit event that must not tell its sender anything about the transit (it may not see it): the
+# event is answered like one for a declaration not received yet.
+HIDDEN_REFUSALS = frozenset({"not_on_route"})
+
+
 class EventRefused(Forbidden):
     """A transit event its sender may not report, or that cannot apply: kept, refused with ``reason`` (a stable
     machine word: ``not_on_route``, ``sender_not_allowed``, ``office_not_allowed``, ``dated_before_declaration``,

@@ -34,7 +34,7 @@ def refused_events_visible_to(*, user) -> QuerySet:
     except the refusals that must not tell it anything (an event about a transit it may not see stays, to it,
     indistinguishable from one waiting for its declaration)."""
     from guarantees.models import EventStatus, TransitEvent
-    from guarantees.services.events import HIDDEN_REFUSALS
+    from guarantees.errors import HIDDEN_REFUSALS
 
     base = (TransitEvent.objects.filter(status=EventStatus.REJECTED)
             .select_related("sender", "office", "transit").order_by("-received_at", "-pk"))

@@ -50,8 +50,8 @@ from guarantees.models import (
 )
 from guarantees.services.enquiries import enquiries_close_on_discharge
 from guarantees.services.ledger import ENTRY_COLUMNS, ledger_entry
+from guarantees.errors import HIDDEN_REFUSALS
 from guarantees.services.events import (
-    HIDDEN_REFUSALS,
     EventInput,
     HoldState,
     TransitState,

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from guarantees.errors import Conflict, DomainError, EventRefused, InvalidDeclaration, NotAllowed
+from guarantees.errors import HIDDEN_REFUSALS, Conflict, DomainError, EventRefused, InvalidDeclaration, NotAllowed
 from guarantees.models import (
     DEFAULT_EVENT_RULES,
     EntryKind,
@@ -64,9 +64,6 @@ _PROGRESS = {TransitStatus.DECLARED: 0, TransitStatus.IN_TRANSIT: 1, TransitStat
 CLOSED_STATUSES = (TransitStatus.DISCHARGED, TransitStatus.CANCELLED, TransitStatus.SETTLED)
 RELEASING_TYPES = (EventType.DISCHARGE, EventType.PARTIAL_DISCHARGE, EventType.CANCELLATION)
 
-# Refusals that must not tell the sender anything about the transit (it may not see it): answered like an
-# event for a declaration not received yet.
-HIDDEN_REFUSALS = frozenset({"not_on_route"})
 
 
 def content_hash(data: dict) -> str:
