@@ -46,7 +46,9 @@ MFA_REQUIRED_ROLES: frozenset[str] = frozenset(
     }
 )
 
-_FORWARDER_COMMON = {
+# What everyone signed in does: read their own notifications (in the site; each also comes by e-mail).
+_EVERYONE = {"notification.view"}
+_FORWARDER_COMMON = _EVERYONE | {
     "guarantee.view",
     "guarantee.request",
     "guarantee.amend_request",
@@ -57,13 +59,19 @@ _FORWARDER_COMMON = {
     "enquiry.view",
     "enquiry.answer",
 }
-_BANK_COMMON = {"guarantee.view", "transit.view", "certificate.download", "claim.view", "bank.portfolio"}
-# What the bank's makers and checkers say to each other stays inside the bank (and the secretariat, which
-# oversees the banks): never the principal's or customs' to read.
-_BANK_COMMON |= {"guarantee.internal_notes"}
-# The guarantor is notified of every enquiry (the notice of non-discharge) and may follow it.
-_BANK_COMMON |= {"enquiry.view"}
-_CUSTOMS_COMMON = {
+_BANK_COMMON = _EVERYONE | {
+    "guarantee.view",
+    "transit.view",
+    "certificate.download",
+    "claim.view",
+    "bank.portfolio",
+    # What the bank's makers and checkers say to each other stays inside the bank (and the secretariat, which
+    # oversees the banks): never the principal's or customs' to read.
+    "guarantee.internal_notes",
+    # The guarantor is notified of every enquiry (the notice of non-discharge) and may follow it.
+    "enquiry.view",
+}
+_CUSTOMS_COMMON = _EVERYONE | {
     "guarantee.view",
     "guarantee.lookup",
     "transit.view",
@@ -99,7 +107,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.SECRETARIAT_ADMIN: frozenset(
-        {
+        _EVERYONE
+        | {
             "guarantee.view",
             "guarantee.internal_notes",
             "transit.view",
@@ -126,8 +135,3 @@ def permissions_for(roles) -> frozenset[str]:
     for role in roles:
         perms |= ROLE_PERMISSIONS.get(role, frozenset())
     return frozenset(perms)
-
-# Background work: everyone reads their own notifications (in the site; each also comes by e-mail).
-for _role, _permissions in list(ROLE_PERMISSIONS.items()):
-    ROLE_PERMISSIONS[_role] = _permissions | {"notification.view"}
-del _role, _permissions

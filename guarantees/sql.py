@@ -160,7 +160,4 @@ class _LoggedCursor(CursorDebugWrapper):
             return super(CursorDebugWrapper, self).execute(sql, params)
 
 
-try:
-    _PREPARING_CURSOR = _preparing_cursor_class()
-except ImportError:  # no psycopg: SQLite only
-    _PREPARING_CURSOR = None
+_PREPARING_CURSOR = _preparing_cursor_class()  # psycopg is a dependency: always there, used on PostgreSQL only

@@ -169,9 +169,10 @@ def _check_result(guarantee: Guarantee, amount: int | None) -> dict:
     }
 
 
-# The balance right after a transit's hold: the live balance, plus what the entries after the hold's own took or
-# gave back. Written as SQL because it runs on every declaration, where compiling the same query through the ORM
-# (two nested subqueries) took about a fifth of the request's CPU; it reads the same rows the same way.
+# The balance right after a transit's hold, for the answer to a replayed declaration (a new one knows it already):
+# the live balance, plus what the entries after the hold's own took or gave back. Written as SQL because customs
+# systems replay declarations often (a lost answer is sent again), and compiling the same query through the ORM (two
+# nested subqueries) cost a fifth of such a request's CPU; it reads the same rows the same way.
 _RECEIPT_SQL = (
     "SELECT g.grn, g.amount - g.held - g.claimed - g.paid + COALESCE(("
     f"SELECT SUM(e.d_held + e.d_claimed + e.d_paid - e.d_amount) FROM {LedgerEntry._meta.db_table} e "
