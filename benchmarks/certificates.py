@@ -24,7 +24,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.common import host_load, percentile
+from benchmarks.common import benchmark_parties, host_load, percentile
 
 HELP = "Render (WeasyPrint) + sign (pyHanko PAdES) one certificate: median and p95 (aim: median <= 250 ms)."
 AIM_MEDIAN_MS = 250.0
@@ -68,26 +68,9 @@ def create_version(run: str):
     """One active guarantee of the benchmark's forwarder and bank, with its first version."""
     from django.utils import timezone
 
-    from accounts.models import Organisation, User
-    from accounts.roles import OrganisationKind
-    from guarantees.models import Bank, Country, Guarantee, GuaranteeStatus, GuaranteeVersion
+    from guarantees.models import Guarantee, GuaranteeStatus, GuaranteeVersion
 
-    country, _ = Country.objects.get_or_create(
-        code="BF", defaults={"name_fr": "Burkina Faso", "name_en": "Burkina Faso", "timezone": "Africa/Ouagadougou"}
-    )
-    user, created = User.objects.get_or_create(
-        email="benchmark@caution-unique.invalid", defaults={"first_name": "Benchmark", "is_active": False}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    forwarder, _ = Organisation.objects.get_or_create(
-        kind=OrganisationKind.FORWARDER, name="Benchmark forwarder", defaults={"country": country.pk}
-    )
-    bank_org, _ = Organisation.objects.get_or_create(
-        kind=OrganisationKind.BANK, name="Benchmark bank", defaults={"country": country.pk}
-    )
-    bank, _ = Bank.objects.get_or_create(organisation=bank_org, defaults={"exposure_ceiling": 0, "is_approved": True})
+    country, user, forwarder, bank = benchmark_parties()
     today = timezone.now().date()
     amount = 71_750_000
     guarantee = Guarantee.objects.create(

@@ -532,3 +532,32 @@ def _release(barrier) -> None:
         barrier.wait(_BARRIER_TIMEOUT)
     except threading.BrokenBarrierError:
         pass  # a client failed to start: reported with the results
+
+
+# --- The parties every benchmark's guarantees belong to ------------------------------------------
+
+
+def benchmark_parties():
+    """The benchmark's country, user (who cannot sign in), forwarder and approved bank, created once per
+    database: ``(country, user, forwarder, bank)``."""
+    from accounts.models import Organisation, User
+    from accounts.roles import OrganisationKind
+    from guarantees.models import Bank, Country
+
+    country, _ = Country.objects.get_or_create(
+        code="BF", defaults={"name_fr": "Burkina Faso", "name_en": "Burkina Faso", "timezone": "Africa/Ouagadougou"}
+    )
+    user, created = User.objects.get_or_create(
+        email="benchmark@caution-unique.invalid", defaults={"first_name": "Benchmark", "is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    forwarder, _ = Organisation.objects.get_or_create(
+        kind=OrganisationKind.FORWARDER, name="Benchmark forwarder", defaults={"country": country.pk}
+    )
+    bank_org, _ = Organisation.objects.get_or_create(
+        kind=OrganisationKind.BANK, name="Benchmark bank", defaults={"country": country.pk}
+    )
+    bank, _ = Bank.objects.get_or_create(organisation=bank_org, defaults={"exposure_ceiling": 0, "is_approved": True})
+    return country, user, forwarder, bank

@@ -21,7 +21,7 @@ import datetime
 import random
 import secrets
 
-from benchmarks.common import CONCURRENCY_MODES, OK, Client, combine, host_load, run_phase
+from benchmarks.common import CONCURRENCY_MODES, OK, Client, benchmark_parties, combine, host_load, run_phase
 
 HELP = "hold_reserve under concurrency vs the same transaction in raw SQL (psycopg 3)."
 
@@ -172,27 +172,10 @@ def create_guarantees(run: str, count: int, *, room: int = ROOM) -> list[int]:
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import Organisation, User
-    from accounts.roles import OrganisationKind
-    from guarantees.models import Bank, Country, EntryKind, Guarantee, GuaranteeStatus, LedgerEntry
+    from guarantees.models import EntryKind, Guarantee, GuaranteeStatus, LedgerEntry
     from guarantees.services.ledger import ledger_entry
 
-    country, _ = Country.objects.get_or_create(
-        code="BF", defaults={"name_fr": "Burkina Faso", "name_en": "Burkina Faso", "timezone": "Africa/Ouagadougou"}
-    )
-    user, created = User.objects.get_or_create(
-        email="benchmark@caution-unique.invalid", defaults={"first_name": "Benchmark", "is_active": False}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    forwarder, _ = Organisation.objects.get_or_create(
-        kind=OrganisationKind.FORWARDER, name="Benchmark forwarder", defaults={"country": country.pk}
-    )
-    bank_org, _ = Organisation.objects.get_or_create(
-        kind=OrganisationKind.BANK, name="Benchmark bank", defaults={"country": country.pk}
-    )
-    bank, _ = Bank.objects.get_or_create(organisation=bank_org, defaults={"exposure_ceiling": 0, "is_approved": True})
+    country, user, forwarder, bank = benchmark_parties()
 
     today = timezone.now().date()
     with transaction.atomic():

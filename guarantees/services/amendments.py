@@ -27,9 +27,11 @@ from guarantees.models import (
     GuaranteeVersion,
 )
 from guarantees.services.guarantees import (
-    _check_terms,
-    _require,
     _after_commit_version,
+    _check_terms,
+    _mark_prepared,
+    _preparation_note,
+    _require,
     guarantee_event,
 )
 from guarantees.services.ledger import ledger_append
@@ -95,21 +97,14 @@ def amendment_prepare(*, amendment: Amendment, by, new_amount: int | None = None
         until = locked.new_valid_until if new_valid_until is None else new_valid_until
         _check_terms(amount, guarantee.valid_from, until)
         _check_not_below(guarantee, amount)
-        changes = []
-        if amount != locked.new_amount:
-            changes.append(f"{locked.new_amount} → {amount} FCFA")
-        if until != locked.new_valid_until:
-            changes.append(f"{locked.new_valid_until.isoformat()} → {until.isoformat()}")
+        note = _preparation_note(locked.new_amount, amount, locked.new_valid_until, until, comment)
         locked.new_amount = amount
         locked.new_valid_until = until
-        locked.prepared_by = by
-        locked.prepared_at = timezone.now()
-        locked.maker_comment = comment
-        locked.preparation += 1
+        _mark_prepared(locked, by=by, comment=comment)
         locked.status = A.PREPARED
         locked.save()
-        guarantee_event(guarantee=guarantee, action=GuaranteeAction.AMENDMENT_PREPARED, by=by,
-                        comment="; ".join([*changes, comment] if comment else changes), internal=True)
+        guarantee_event(guarantee=guarantee, action=GuaranteeAction.AMENDMENT_PREPARED, by=by, comment=note,
+                        internal=True)
         notify(event="amendment_prepared", guarantee=guarantee, organisation=guarantee.bank.organisation,
                permission="amendment.confirm", exclude=by)
     return locked

@@ -53,10 +53,8 @@ from guarantees.services.ledger import ENTRY_COLUMNS, ledger_entry
 from guarantees.errors import HIDDEN_REFUSALS
 from guarantees.services.events import (
     EventInput,
-    HoldState,
-    TransitState,
     event_content_hash,
-    event_outcome,
+    event_judge,
     event_refusal,
     event_refusal_shown,
     event_rules,
@@ -370,8 +368,8 @@ def transit_events_apply_batch(*, received_before, limit: int = 200) -> int:
 def _apply_events(events: list[_Event], *, stored: bool) -> None:
     """Apply events (in their order) to their transits, locked with their guarantees and holds, and write the
     transits, holds, ledger entries and balances; ``stored`` events (locked rows) are updated too, new ones
-    are left for the caller to insert with the outcome set on them. The rules (``event_refusal``) and the state
-    machine (``event_outcome``) are those of ``transit_event_apply``."""
+    are left for the caller to insert with the outcome set on them. The judgement (``event_judge``: the rules and
+    the state machine) is that of ``transit_event_apply``."""
     if not events:
         return
     now = timezone.now()
@@ -403,22 +401,10 @@ def _apply_events(events: list[_Event], *, stored: bool) -> None:
         transit = transits[event.transit_id]
         hold = holds.get(transit.hold_id)
         event.attempts = (event.attempts or 0) + 1
-        try:
-            refusal = event_refusal(rule=rules[event.type], sender_id=event.sender_id,
-                                    sender_country=event.sender_country, office_id=event.office_id,
-                                    office_country=event.office_country, occurred_at=event.occurred_at,
-                                    route=routes[event.transit_id], now=now)
-            if refusal is not None:
-                raise refusal
-            outcome = event_outcome(
-                transit=TransitState(transit.status, transit.arrived_at, transit.discharged_at, transit.cancelled_at),
-                hold=HoldState(hold.status, hold.amount, hold.closed_at) if hold else None, event_type=event.type,
-                occurred_at=event.occurred_at, amount_released=event.amount_released, now=now,
-            )
-        except DomainError as exc:
-            event.status = EventStatus.REJECTED
-            event.error_code = getattr(exc, "reason", "") or exc.code
-            event.error_detail = str(exc.message)
+        outcome = event_judge(event, rule=rules[event.type], sender_country=event.sender_country,
+                              office_country=event.office_country, route=routes[event.transit_id],
+                              transit=transit, hold=hold, now=now)
+        if outcome is None:
             continue
         event.status = EventStatus.APPLIED
         event.applied_at = now

@@ -503,6 +503,29 @@ def events_attach(*, transit: Transit, event_ids: list[int]) -> list[int]:
     return queued
 
 
+def event_judge(event, *, rule: Rule, sender_country: str, office_country: str, route: Route, transit, hold,
+                now: datetime.datetime) -> Outcome | None:
+    """What an event does to its transit and hold (locked rows, ORM or light), or ``None`` when it is refused:
+    then the event (a stored row or one about to be) is marked rejected with the refusal's code and words. The
+    one judgement of ``transit_event_apply`` and of discharge files."""
+    try:
+        refusal = event_refusal(rule=rule, sender_id=event.sender_id, sender_country=sender_country,
+                                office_id=event.office_id, office_country=office_country,
+                                occurred_at=event.occurred_at, route=route, now=now)
+        if refusal is not None:
+            raise refusal
+        return event_outcome(
+            transit=TransitState(transit.status, transit.arrived_at, transit.discharged_at, transit.cancelled_at),
+            hold=HoldState(hold.status, hold.amount, hold.closed_at) if hold else None, event_type=event.type,
+            occurred_at=event.occurred_at, amount_released=event.amount_released, now=now,
+        )
+    except DomainError as exc:
+        event.status = EventStatus.REJECTED
+        event.error_code = getattr(exc, "reason", "") or exc.code
+        event.error_detail = str(exc.message)
+        return None
+
+
 # --- Applying (one event; discharge files and the sweep apply in batches with the same functions) ----------
 
 def transit_event_apply(*, event_id: int) -> TransitEvent | None:
@@ -518,24 +541,10 @@ def transit_event_apply(*, event_id: int) -> TransitEvent | None:
         hold = Hold.objects.select_for_update().get(pk=transit.hold_id) if transit.hold_id else None
         event.attempts += 1
         now = timezone.now()
-        try:
-            refusal = event_refusal(
-                rule=event_rules()[event.type], sender_id=event.sender_id, sender_country=event.sender.country,
-                office_id=event.office_id, office_country=event.office.country_id, occurred_at=event.occurred_at,
-                route=routes_of([transit.pk])[transit.pk], now=now,
-            )
-            if refusal is not None:
-                raise refusal
-            outcome = event_outcome(
-                transit=TransitState(transit.status, transit.arrived_at, transit.discharged_at, transit.cancelled_at),
-                hold=HoldState(hold.status, hold.amount, hold.closed_at) if hold else None, event_type=event.type,
-                occurred_at=event.occurred_at, amount_released=event.amount_released, now=now,
-            )
-        except DomainError as exc:
-            event.status = EventStatus.REJECTED
-            event.error_code = getattr(exc, "reason", "") or exc.code
-            event.error_detail = str(exc.message)
-        else:
+        outcome = event_judge(event, rule=event_rules()[event.type], sender_country=event.sender.country,
+                              office_country=event.office.country_id, route=routes_of([transit.pk])[transit.pk],
+                              transit=transit, hold=hold, now=now)
+        if outcome is not None:
             _write_outcome(transit, guarantee, hold, outcome, reference=event.message_id)
             event.status = EventStatus.APPLIED
             event.applied_at = now

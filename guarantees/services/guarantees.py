@@ -172,6 +172,27 @@ def guarantee_withdraw(*, guarantee: Guarantee, by, reason: str = "") -> Guarant
 # Each preparation is numbered; the checker decides on the one her page showed (``expected``, compared under
 # the row lock by ``terms_check``), never on one prepared after she opened the page.
 
+def _preparation_note(amount: int, new_amount: int, until: datetime.date, new_until: datetime.date,
+                      comment: str) -> str:
+    """The bank-internal note of a preparation (of a request or of an amendment): what the maker changed from
+    what was asked, then her comment."""
+    changes = []
+    if new_amount != amount:
+        changes.append(f"{amount} → {new_amount} FCFA")
+    if new_until != until:
+        changes.append(f"{until.isoformat()} → {new_until.isoformat()}")
+    return "; ".join([*changes, comment] if comment else changes)
+
+
+def _mark_prepared(row, *, by, comment: str) -> None:
+    """A new preparation on a locked request or amendment: numbered, so a checker's page bound to an earlier one
+    no longer decides it."""
+    row.prepared_by = by
+    row.prepared_at = timezone.now()
+    row.maker_comment = comment
+    row.preparation += 1
+
+
 def guarantee_prepare(*, guarantee: Guarantee, by, amount: int | None = None,
                       valid_until: datetime.date | None = None, comment: str = "",
                       expected: PreparedTerms | None = None) -> Guarantee:
@@ -187,22 +208,14 @@ def guarantee_prepare(*, guarantee: Guarantee, by, amount: int | None = None,
         new_amount = locked.requested_amount if amount is None else amount
         new_until = locked.valid_until if valid_until is None else valid_until
         _check_terms(new_amount, locked.valid_from, new_until)
-        changes = []
-        if new_amount != locked.requested_amount:
-            changes.append(f"{locked.requested_amount} → {new_amount} FCFA")
-        if new_until != locked.valid_until:
-            changes.append(f"{locked.valid_until.isoformat()} → {new_until.isoformat()}")
+        note = _preparation_note(locked.requested_amount, new_amount, locked.valid_until, new_until, comment)
         previous = locked.status
         locked.requested_amount = new_amount
         locked.valid_until = new_until
-        locked.prepared_by = by
-        locked.prepared_at = timezone.now()
-        locked.maker_comment = comment
-        locked.preparation += 1
+        _mark_prepared(locked, by=by, comment=comment)
         locked.status = S.PREPARED
         locked.save()
-        guarantee_event(guarantee=locked, action=GuaranteeAction.PREPARED, by=by,
-                        comment="; ".join([*changes, comment] if comment else changes), internal=True,
+        guarantee_event(guarantee=locked, action=GuaranteeAction.PREPARED, by=by, comment=note, internal=True,
                         from_status=previous, to_status=S.PREPARED)
         notify(event="guarantee_prepared", guarantee=locked, organisation=locked.bank.organisation,
                permission="guarantee.confirm", exclude=by)

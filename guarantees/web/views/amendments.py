@@ -2,29 +2,28 @@
 confirms, declines or sends back, bound to the preparation shown."""
 
 from django.contrib.auth.decorators import login_required
-from django.views.decorators.http import require_http_methods
 from django.utils.translation import gettext as _
-from guarantees.web.forms.guarantees import ConfirmationForm
-from guarantees.web.forms.amendments import AmendmentRequestForm
+from django.views.decorators.http import require_http_methods
+
 from guarantees.models import AmendmentStatus, GuaranteeStatus
-from guarantees.services.amendments import amendment_request, amendment_withdraw
-from guarantees.web.common import get_amendment, get_guarantee, require
-from guarantees.web.forms.amendments import AmendmentPrepareForm
-from guarantees.web.forms.guarantees import CheckerConfirmForm, CheckerReasonForm
 from guarantees.services.amendments import (
     amendment_confirm,
     amendment_decline,
     amendment_prepare,
+    amendment_request,
     amendment_send_back,
+    amendment_withdraw,
 )
 from guarantees.terms import amendment_terms
 from guarantees.web.actions import guarantee_action
-from guarantees.web.views.guarantees import bank_queue_url, exposure_context
+from guarantees.web.common import get_amendment, get_guarantee, require
+from guarantees.web.forms.amendments import AmendmentPrepareForm, AmendmentRequestForm
+from guarantees.web.forms.guarantees import CheckerConfirmForm, CheckerReasonForm, ConfirmationForm
+from guarantees.web.views.guarantees import bank_desk
 
 S = GuaranteeStatus
 A = AmendmentStatus
 OPEN_AMENDMENT = (A.SUBMITTED, A.PREPARED)
-
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -66,21 +65,14 @@ def amendment_withdraw_view(request, pk):
     )
 
 
-def _amendment_desk(request, pk, *, permission: str, form_class, perform, allowed, initial=None,
-                    exposure: bool = False, **page):
-    """A page of the bank's desk on an amendment, bound to the preparation it shows like ``_guarantee_desk``."""
+def _amendment_desk(request, pk, *, permission: str, perform, allowed, initial=None, **page):
+    """The bank's desk on an amendment (``bank_desk``), bound to the preparation it shows."""
     require(request, permission)
     amendment = get_amendment(request, pk)
     g = amendment.guarantee
-    terms = amendment_terms(amendment, g)
-    return guarantee_action(
-        request, obj=amendment, guarantee=g, form_class=form_class,
-        initial={"terms": terms, **(initial(amendment) if initial else {})},
-        perform=lambda data: perform(amendment, data), allowed=allowed(amendment), redirect_to=bank_queue_url(),
-        template="guarantees/bank/amendment.html",
-        extra_context={"terms": terms, **(exposure_context(g.bank) if exposure else {})},
-        **page,
-    )
+    return bank_desk(request, obj=amendment, guarantee=g, terms=amendment_terms(amendment, g),
+                     template="guarantees/bank/amendment.html", initial=initial(amendment) if initial else None,
+                     perform=lambda data: perform(amendment, data), allowed=allowed(amendment), **page)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -6,46 +6,40 @@ from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_http_methods
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from guarantees.web.forms.guarantees import CheckerConfirmForm, CheckerReasonForm, PrepareForm
-from guarantees.models import AT_THE_BANK_STATUSES, AmendmentStatus, GuaranteeStatus
-from guarantees.services.guarantees import (
-    guarantee_confirm,
-    guarantee_decline,
-    guarantee_prepare,
-    guarantee_send_back,
-)
-from guarantees.terms import guarantee_terms
-from guarantees.web.common import get_guarantee, require
-from guarantees.web.forms.guarantees import ConfirmationForm, ReasonForm
+
+from guarantees.models import AT_THE_BANK_STATUSES, GuaranteeStatus
 from guarantees.services.guarantees import (
     guarantee_accept,
     guarantee_cancel,
+    guarantee_confirm,
+    guarantee_decline,
+    guarantee_prepare,
     guarantee_reactivate,
+    guarantee_send_back,
     guarantee_suspend,
 )
+from guarantees.terms import guarantee_terms
 from guarantees.web.actions import guarantee_action
-from guarantees.web.views.guarantees import bank_queue_url, exposure_context
+from guarantees.web.common import get_guarantee, require
+from guarantees.web.forms.guarantees import (
+    CheckerConfirmForm,
+    CheckerReasonForm,
+    ConfirmationForm,
+    PrepareForm,
+    ReasonForm,
+)
+from guarantees.web.views.guarantees import bank_desk
 
 S = GuaranteeStatus
-A = AmendmentStatus
 
 
-
-def _guarantee_desk(request, pk, *, permission: str, form_class, perform, allowed, initial=None,
-                    exposure: bool = False, **page):
-    """A page of the bank's desk on a request. It shows one preparation (``terms``) and binds its form to it:
-    the service refuses if the row holds another one by the time the form comes back."""
+def _guarantee_desk(request, pk, *, permission: str, perform, allowed, initial=None, **page):
+    """The bank's desk on a request (``bank_desk``), bound to the preparation it shows."""
     require(request, permission)
     g = get_guarantee(request, pk)
-    terms = guarantee_terms(g)
-    return guarantee_action(
-        request, obj=g, guarantee=g, form_class=form_class,
-        initial={"terms": terms, **(initial(g) if initial else {})},
-        perform=lambda data: perform(g, data), allowed=allowed(g), redirect_to=bank_queue_url(),
-        template="guarantees/bank/decide.html",
-        extra_context={"terms": terms, **(exposure_context(g.bank) if exposure else {})},
-        **page,
-    )
+    return bank_desk(request, obj=g, guarantee=g, terms=guarantee_terms(g), template="guarantees/bank/decide.html",
+                     initial=initial(g) if initial else None, perform=lambda data: perform(g, data),
+                     allowed=allowed(g), **page)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -195,6 +195,19 @@ def exposure_context(bank) -> dict:
     }
 
 
+def bank_desk(request, *, obj, guarantee, terms, template: str, form_class, perform, allowed: bool,
+              initial: dict | None = None, exposure: bool = False, **page):
+    """A page of the bank's desk on a request or an amendment (``obj``). It shows one preparation (``terms``)
+    and binds its form to it: the service refuses if the row holds another one by the time the form comes
+    back. A checker's confirmation page also shows the bank's exposure."""
+    return guarantee_action(
+        request, obj=obj, guarantee=guarantee, form_class=form_class, initial={"terms": terms, **(initial or {})},
+        perform=perform, allowed=allowed, redirect_to=bank_queue_url(), template=template,
+        extra_context={"terms": terms, **(exposure_context(guarantee.bank) if exposure else {})},
+        **page,
+    )
+
+
 @require_safe
 @login_required
 def bank_queue(request):

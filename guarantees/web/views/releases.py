@@ -53,40 +53,37 @@ def _release(request, pk):
     return get_object_or_404(releases_visible_to(user=request.user), pk=pk)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def release_approve_view(request, pk):
+def _release_decision(request, pk, *, form_class, service, **page):
+    """A supervisor's decision on a proposed manual release, then back to its transit."""
     require(request, "release.approve")
     release = _release(request, pk)
     return case_action(
-        request, form=DecisionCommentForm(form_data(request)), transit=release.transit, enquiry=release.enquiry,
+        request, form=form_class(form_data(request)), transit=release.transit, enquiry=release.enquiry,
         back_url=transit_url(release.transit),
-        perform=lambda d: release_approve(release=release, by=request.user, comment=d["comment"]),
-        allowed=release.status == ReleaseStatus.PROPOSED,
-        not_allowed=_("This proposal was already decided."),
+        perform=lambda d: service(release=release, by=request.user, comment=d["comment"]),
+        allowed=release.status == ReleaseStatus.PROPOSED, not_allowed=_("This proposal was already decided."),
+        redirect_to=transit_url(release.transit), extra={"release": release}, **page,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def release_approve_view(request, pk):
+    return _release_decision(
+        request, pk, form_class=DecisionCommentForm, service=release_approve,
         title=_("Approve the manual release"),
         intro=_("The hold is released through the ledger and the transit is discharged."),
         button=_("Approve and release"),
         success=_("The transit was released."),
-        redirect_to=transit_url(release.transit),
-        extra={"release": release},
     )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def release_refuse_view(request, pk):
-    require(request, "release.approve")
-    release = _release(request, pk)
-    return case_action(
-        request, form=RequiredCommentForm(form_data(request)), transit=release.transit, enquiry=release.enquiry,
-        back_url=transit_url(release.transit),
-        perform=lambda d: release_refuse(release=release, by=request.user, comment=d["comment"]),
-        allowed=release.status == ReleaseStatus.PROPOSED,
-        not_allowed=_("This proposal was already decided."),
+    return _release_decision(
+        request, pk, form_class=RequiredCommentForm, service=release_refuse,
         title=_("Refuse the manual release"), intro=_("Nothing is released; the officer is told why."),
         button=_("Refuse"), danger=True,
         success=_("The release was refused."),
-        redirect_to=transit_url(release.transit),
-        extra={"release": release},
     )

@@ -35,29 +35,27 @@ def task_failure_detail(request, pk):
     return render(request, "guarantees/operations/task_failure_detail.html", {"failure": failure})
 
 
-@require_POST
-@login_required
-def task_failure_retry_view(request, pk):
+def _failure_step(request, pk, *, service, success: str):
+    """A secretariat's step on a failed task (POST from its page), then back to that page."""
     require(request, "task.retry")
     failure = get_object_or_404(TaskFailure, pk=pk)
     try:
-        task_failure_retry(failure=failure, by=request.user)
+        service(failure=failure, by=request.user)
     except DomainError as exc:
         add_domain_error(request, exc)
     else:
-        messages.success(request, _("The task was queued again. It is marked resolved once it succeeds."))
+        messages.success(request, success)
     return redirect("guarantees:task_failure_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def task_failure_retry_view(request, pk):
+    return _failure_step(request, pk, service=task_failure_retry,
+                         success=_("The task was queued again. It is marked resolved once it succeeds."))
 
 
 @require_POST
 @login_required
 def task_failure_resolve_view(request, pk):
-    require(request, "task.retry")
-    failure = get_object_or_404(TaskFailure, pk=pk)
-    try:
-        task_failure_resolve(failure=failure, by=request.user)
-    except DomainError as exc:
-        add_domain_error(request, exc)
-    else:
-        messages.success(request, _("The failure is marked resolved."))
-    return redirect("guarantees:task_failure_detail", pk=pk)
+    return _failure_step(request, pk, service=task_failure_resolve, success=_("The failure is marked resolved."))
