@@ -11,7 +11,7 @@ from celery import shared_task
 from celery.exceptions import Ignore, Reject, Retry
 from django.db import InterfaceError, OperationalError
 
-from guarantees.operations import emails, failures, reconciliation, sweeps
+from guarantees.operations import emails, exports, failures, reconciliation, sweeps
 from guarantees.queue import RegistryTask
 from guarantees.services.certificates import certificates_issue_for_version
 from guarantees.services.checkpoints import ledger_checkpoint_create
@@ -47,6 +47,32 @@ class DischargeFileTask(RegistryTask):
             raise
 
 
+class ExportTask(RegistryTask):
+    """An export whose run fails (for good: transient errors are retried first) ends ``failed`` with a reason its
+    owner reads, and is recorded with the failed tasks for the secretariat — here rather than through Celery's
+    failure signal, so that it holds with eager tasks too, and only once."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (Retry, Ignore, Reject):
+            raise
+        except Exception as exc:
+            import traceback
+
+            job_id = int(args[0] if args else kwargs.get("job_id"))
+            try:
+                exports.export_job_fail(job_id=job_id, exception=exc)
+                failures.task_failure_record(
+                    task_name=self.name, task_id=getattr(self.request, "id", None) or "", args=[job_id], kwargs={},
+                    exception=exc, traceback=traceback.format_exc(),
+                )
+            except Exception:  # noqa: BLE001 - marking must never hide the original failure
+                logger.exception("could not mark export %s failed", job_id)
+                raise exc from None
+            return "failed"
+
+
 # --- Work queued by a decision ---------------------------------------------------------------------------------
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=10)
@@ -67,6 +93,13 @@ def process_discharge_file(job_id: int):
 def process_discharge_file_bulk(job_id: int):
     """A discharge file in batches of thousands of lines per transaction; resumes after its last chunk."""
     job = discharge_file_process_bulk(job_id=job_id)
+    return job.status if job is not None else None
+
+
+@shared_task(base=ExportTask, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def run_export(job_id: int):
+    """Write one export job's file (a list too large to stream in its request)."""
+    job = exports.export_job_run(job_id=job_id)
     return job.status if job is not None else None
 
 
@@ -132,6 +165,12 @@ def sweep_notification_emails():
 @shared_task(acks_late=True)
 def sweep_discharge_files():
     return sweeps.discharge_files_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_export_files():
+    """Remove the export files past their keeping time."""
+    return exports.export_files_sweep()
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -13,6 +13,7 @@ from guarantees.web.views import (
     discharges,
     enquiries,
     events,
+    exports,
     guarantee_decisions,
     guarantees,
     ledger,
@@ -120,6 +121,12 @@ urlpatterns = [
     path("claims/<int:pk>/withdraw/", claims.claim_withdraw_view, name="claim_withdraw"),
     path("claims/<int:pk>/letter.pdf", claims.claim_letter, name="claim_letter"),
     path("claims/<int:pk>/rejection.pdf", claims.claim_rejection_notice, name="claim_rejection_notice"),
+    # Exports of the lists (CSV, XLSX), and the background jobs of the large ones.
+    path("exports/", exports.export_job_list, name="export_jobs"),
+    path("exports/<int:pk>/", exports.export_job, name="export_job"),
+    path("exports/<int:pk>/status.json", exports.export_job_status, name="export_job_status"),
+    path("exports/<int:pk>/download/", exports.export_job_download, name="export_job_download"),
+    path("exports/<slug:table>.<slug:fmt>", exports.export_list, name="export"),
     # Everyone's notifications.
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read-all/", notifications.notifications_read_all, name="notifications_read_all"),

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from guarantees.errors import DomainError
-from guarantees.web.filters.guarantees import GuaranteeFilter
+from guarantees.web.tables import guarantee_filter
 from guarantees.web.forms.guarantees import ConfirmationForm, GuaranteeRequestForm, OptionalReasonForm
 from guarantees.models import AT_THE_BANK_STATUSES, AmendmentStatus, GuaranteeStatus, HoldStatus
 from guarantees.selectors.guarantees import guarantee_trail
@@ -38,7 +38,7 @@ OPEN_AMENDMENT = (A.SUBMITTED, A.PREPARED)
 @login_required
 def guarantee_list(request):
     require(request, "guarantee.view")
-    filterset = GuaranteeFilter(request.GET or None, queryset=visible(request), request=request)
+    filterset = guarantee_filter(request.user, request.GET)
     page, query = paginate(request, filterset.qs)
     return render(
         request, "guarantees/guarantee/list.html", {"filter": filterset, "page": page, "query": query},
@@ -250,7 +250,7 @@ def portfolio(request):
         bank = request.user.organisation.bank
     except (AttributeError, ObjectDoesNotExist):
         raise Http404 from None
-    filterset = GuaranteeFilter(request.GET or None, queryset=visible(request), request=request)
+    filterset = guarantee_filter(request.user, request.GET)
     page, query = paginate(request, filterset.qs)
     return render(
         request, "guarantees/bank/portfolio.html",
