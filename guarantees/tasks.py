@@ -17,6 +17,7 @@ from guarantees.services.certificates import certificates_issue_for_version
 from guarantees.services.checkpoints import ledger_checkpoint_create
 from guarantees.services.claims import claims_flag_overdue
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
+from guarantees.services.statements import statement_issue_by_id, statements_issue_for_month
 from guarantees.services.events import transit_event_apply
 from guarantees.services.transits import discharge_file_process
 
@@ -101,6 +102,19 @@ def run_export(job_id: int):
     """Write one export job's file (a list too large to stream in its request)."""
     job = exports.export_job_run(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def issue_statement(*, guarantee_id: int, month: str):
+    """Render and sign one guarantee's statement of one month (``YYYY-MM-01``); a second run finds it stored."""
+    statement = statement_issue_by_id(guarantee_id=guarantee_id, month=month)
+    return statement.pk if statement is not None else None
+
+
+@shared_task(acks_late=True)
+def statements_previous_month():
+    """On the 1st (Celery beat): queue the statements of the month that just ended."""
+    return statements_issue_for_month()
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

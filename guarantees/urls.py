@@ -20,6 +20,7 @@ from guarantees.web.views import (
     notifications,
     reconciliations,
     releases,
+    statements,
     task_failures,
     transits,
 )
@@ -41,6 +42,13 @@ urlpatterns = [
         "guarantees/<int:pk>/access-codes/<int:code_pk>/revoke/",
         access_codes.access_code_revoke_view,
         name="access_code_revoke",
+    ),
+    path("guarantees/<int:pk>/statements/", statements.statement_list, name="statements"),
+    path("guarantees/<int:pk>/statements/issue/", statements.statement_issue_view, name="statement_issue"),
+    path(
+        "guarantees/<int:pk>/statements/<int:year>-<int:month>.pdf",
+        statements.statement_download,
+        name="statement_download",
     ),
     path("bank/queue/", guarantees.bank_queue, name="bank_queue"),
     path("bank/portfolio/", guarantees.portfolio, name="portfolio"),

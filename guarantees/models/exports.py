@@ -90,7 +90,8 @@ class Statement(models.Model):
                                   related_name="statements")
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     language = models.CharField(_("language"), max_length=8)
-    figures = models.JSONField(_("figures"))
+    # The printed content: parties, terms and the month's figures (guarantees.selectors.statements).
+    content = models.JSONField(_("printed content"))
     opening_available = models.BigIntegerField(_("available at the opening"))
     closing_available = models.BigIntegerField(_("available at the closing"))
     entries = models.PositiveIntegerField(_("movements"))

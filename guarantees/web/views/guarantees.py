@@ -27,6 +27,7 @@ from guarantees.errors import TooManyAttempts
 from guarantees.web.forms.guarantees import AccessCodeCheckForm, LookupForm
 from guarantees.services.access_codes import access_code_check
 from guarantees.web.actions import guarantee_action
+from guarantees.web.views.statements import statement_party
 
 S = GuaranteeStatus
 A = AmendmentStatus
@@ -64,6 +65,7 @@ def _actions(user, g, open_amendment) -> dict[str, bool]:
         "amend": user.can("guarantee.amend_request") and g.status in (S.ACTIVE, S.SUSPENDED)
         and open_amendment is None,
         "access_codes": user.can("guarantee.access_code") and bool(g.grn),
+        "statements": g.activated_at is not None and statement_party(user, g),
     }
 
 
