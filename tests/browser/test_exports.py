@@ -92,6 +92,10 @@ def test_a_long_export_shows_its_progress_moving_then_downloads(page, request, m
     link = page.locator("[data-testid=export-xlsx]")
     assert link.get_attribute("href") == "/exports/transits.xlsx?corridor=LOM-OUA"
     link.click()
+    page.wait_for_load_state()
+    screenshot(page, f"{request.node.name}-offer")
+    assert not ExportJob.objects.exists()  # following the link starts nothing
+    page.click("[data-testid=export-start]")
     page.wait_for_url("**/exports/*/")
     job = ExportJob.objects.get(owner=officer)
     assert job.params == {"corridor": ["LOM-OUA"]}

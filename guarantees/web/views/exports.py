@@ -3,8 +3,8 @@
 ``/exports/<list>.<csv|xlsx>?<the page's query string>``: the same permission as the page (403), the same rows
 (``guarantees.web.tables``). Up to ``REGISTRY_EXPORT_STREAM_MAX_ROWS`` rows the file is sent at once — a CSV
 streamed from the database a chunk at a time, an XLSX written by openpyxl's write-only mode into a temporary file
-and then sent. Beyond that the export becomes a background job (``guarantees.operations.exports``) and the person is
-taken to its page, which shows its progress and, once done, the download link — to its owner only: another
+and then sent. Beyond that the page offers to prepare it: the export becomes a background job
+(``guarantees.operations.exports``) and the person is taken to its page, which shows its progress and, once done, the download link — to its owner only: another
 person's job is a 404.
 """
 
@@ -14,10 +14,10 @@ import tempfile
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from guarantees.models import ExportFormat, ExportJob
 from guarantees.operations.exports import export_job_request
@@ -38,9 +38,11 @@ def _table(request, name: str, fmt: str):
     return table
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def export_list(request, table: str, fmt: str):
+    """GET: the file, when it is small enough; else a page offering to prepare it in the background, which its
+    form (POST, so that no link or image can start work in someone's name) does."""
     table = _table(request, table, fmt)
     rows_qs = table.rows(request.user, request.GET)
     limit = settings.REGISTRY_EXPORT_STREAM_MAX_ROWS
@@ -48,10 +50,18 @@ def export_list(request, table: str, fmt: str):
     zone = timezone.get_current_timezone()
     # A count capped just above the limit: what matters is only whether the rows fit in this request.
     if rows_qs[: limit + 1].count() > limit:
+        if request.method != "POST":
+            return render(request, "guarantees/export/confirm.html",
+                          {"title": table.title, "view_table": table.name, "fmt": fmt, "limit": limit,
+                           "query": request.GET.urlencode()})
         job = export_job_request(owner=request.user, table=table.name, fmt=fmt, params=request.GET,
                                  language=language, time_zone=getattr(zone, "key", None) or "UTC")
         return redirect("guarantees:export_job", pk=job.pk)
     filename = table.filename(fmt)
+    if request.method == "HEAD":
+        response = HttpResponse(content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
     rows = (table.row(obj) for obj in rows_qs.iterator(chunk_size=table.chunk_size))
     if fmt == "csv":
         response = StreamingHttpResponse(

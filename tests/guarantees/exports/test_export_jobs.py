@@ -4,6 +4,8 @@ a failure shown with its reason and listed with the failed tasks, files removed 
 import dataclasses
 import datetime
 
+from urllib.parse import urlencode
+
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -40,14 +42,21 @@ def spied_table(monkeypatch):
 
 
 def start(client, table="transits", fmt="csv", django_capture_on_commit_callbacks=None, **params):
+    """The export link followed; when it offers to prepare the file in the background, its button pressed."""
+    url = reverse("guarantees:export", args=[table, fmt]) + ("?" + urlencode(params) if params else "")
+    offer = client.get(url)
+    if offer.streaming or offer.status_code != 200 or 'data-testid="export-start"' not in offer.content.decode():
+        return offer
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("guarantees:export", args=[table, fmt]), params)
-    return response
+        return client.post(url)
 
 
 def test_a_large_export_runs_as_a_job_to_done_with_progress_in_steps(
         world, small_threshold, spied_table, django_capture_on_commit_callbacks):
     client = client_for(world.tg_officer)
+    offer = client.get(reverse("guarantees:export", args=["transits", "csv"]))  # a GET starts nothing
+    assert offer.status_code == 200 and "plus de 2 lignes" in offer.content.decode()
+    assert not ExportJob.objects.exists()
     response = start(client, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
     job = ExportJob.objects.get(owner=world.tg_officer)
     assert response.status_code == 302 and response["Location"] == reverse("guarantees:export_job", args=[job.pk])
@@ -139,7 +148,7 @@ def test_a_job_whose_owner_lost_the_list_fails_saying_so(world, small_threshold,
     settings.REGISTRY_EXPORT_STREAM_MAX_ROWS = 1
     client = client_for(world.a.agent)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client.get(reverse("guarantees:export", args=["transits", "csv"]))
+        client.post(reverse("guarantees:export", args=["transits", "csv"]))
     Membership.objects.filter(user=world.a.agent).delete()  # left the company before the job ran
     for callback in callbacks:
         callback()

@@ -152,3 +152,25 @@ def test_unknown_list_or_format_is_not_found(world):
 def test_signed_out_is_sent_to_sign_in(world, client):
     response = client.get(reverse("guarantees:export", args=["transits", "csv"]))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user, table):
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as captured:
+            csv_rows(client.get(reverse("guarantees:export", args=[table, "csv"])))
+        return len(captured)
+
+    transit = world.ga.transits.get(declaration_ref="TG-A-002")
+    enquiry_open(transit=transit, by=world.a.officer, ground="irregular", reason="Scellés")
+    before = {t: queries(world.tg_officer, t) for t in ("transits", "enquiries", "guarantees")}
+    for n in range(4):
+        world.declare(world.gb, f"TG-B-1{n}", to="NENIAM", corridor="LOM-NIA")
+    for ref in ("TG-B-10", "TG-B-11"):
+        enquiry_open(transit=world.gb.transits.get(declaration_ref=ref), by=world.tg_officer, ground="irregular",
+                     reason="Scellés")
+    after = {t: queries(world.tg_officer, t) for t in ("transits", "enquiries", "guarantees")}
+    assert after == before
