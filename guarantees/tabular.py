@@ -207,10 +207,11 @@ def xlsx_write(columns: tuple[Column, ...], rows: Iterable[list], out, *, zone: 
             cells = []
             for value, kind in zip(values, kinds):
                 value, number_format = _xlsx_value(value, kind, zone)
-                cell = WriteOnlyCell(sheet, value=value)
-                if number_format:
+                if number_format:  # a styled cell costs twice a plain value: only where a format is needed
+                    cell = WriteOnlyCell(sheet, value=value)
                     cell.number_format = number_format
-                cells.append(cell)
+                    value = cell
+                cells.append(value)
             sheet.append(cells)
             count += 1
             if progress is not None and count % progress_every == 0:
