@@ -22,6 +22,8 @@ from guarantees.models import (
     ClaimStatus,
     DischargeFile,
     EnquiryStatus,
+    Hold,
+    HoldStatus,
     Notification,
     TaskFailure,
 )
@@ -81,6 +83,33 @@ GUARANTEES = table_register(Table(
         Column(_("Activated"), MOMENT),
     ),
     rows=guarantee_rows, row=_guarantee_row,
+))
+
+
+# --- Holds (a guarantee's page lists its own; the export takes ``guarantee=<id>``, or every visible one) -------------
+
+def hold_rows(user, params) -> QuerySet:
+    params = params or {}
+    holds = Hold.objects.filter(guarantee__in=guarantees_visible_to(user=user).values("pk")).select_related("guarantee")
+    guarantee = str(params.get("guarantee", ""))
+    if guarantee.isdigit():
+        holds = holds.filter(guarantee_id=int(guarantee))
+    status = params.get("status", "")
+    if status in HoldStatus.values:
+        holds = holds.filter(status=status)
+    return holds.order_by("-created_at", "-pk")
+
+
+HOLDS = table_register(Table(
+    name="holds", title=_("Holds of transits"), permissions=("guarantee.view",),
+    columns=(
+        Column(_("GRN"), width=22), Column(_("Transit"), width=26), Column(_("Status")),
+        Column(_("Amount taken (FCFA)"), AMOUNT), Column(_("Held (FCFA)"), AMOUNT), Column(_("Claimed (FCFA)"), AMOUNT),
+        Column(_("Paid (FCFA)"), AMOUNT), Column(_("Taken"), MOMENT), Column(_("Closed"), MOMENT),
+    ),
+    rows=hold_rows,
+    row=lambda h: [h.guarantee.grn or "", h.reference, h.get_status_display(), h.initial_amount, h.amount,
+                   h.claimed_amount, h.paid_amount, h.created_at, h.closed_at],
 ))
 
 

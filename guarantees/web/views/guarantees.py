@@ -89,6 +89,7 @@ def guarantee_detail(request, pk):
         "amendments": amendments,
         "open_amendment": open_amendment,
         "show_access_codes": user.can("guarantee.access_code"),
+        "holds_query": f"guarantee={g.pk}",
     }
     if context["show_access_codes"]:
         codes = list(g.access_codes.all())

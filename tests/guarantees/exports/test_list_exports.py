@@ -174,3 +174,16 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world):
                      reason="Scellés")
     after = {t: queries(world.tg_officer, t) for t in ("transits", "enquiries", "guarantees")}
     assert after == before
+
+
+def test_holds_export_of_one_guarantee_from_its_page(world):
+    page = client_for(world.a.agent).get(reverse("guarantees:detail", args=[world.ga.pk])).content.decode()
+    assert f'href="/exports/holds.csv?guarantee={world.ga.pk}"' in page
+    rows = csv_rows(export(world.a.agent, "holds", guarantee=world.ga.pk))
+    assert sorted(column(rows, "Transit")) == ["TG-A-001", "TG-A-002"]
+    assert sorted(column(rows, "Montant pris (FCFA)")) == ["2000000", "4500000"]
+    # Another organisation's guarantee, asked by its number, gives nothing; the secretariat sees both.
+    assert csv_rows(export(world.a.agent, "holds", guarantee=world.gb.pk))[1:] == []
+    assert csv_rows(export(world.b.checker, "holds", guarantee=world.ga.pk))[1:] == []
+    assert len(csv_rows(export(world.secretariat, "holds"))) == 4
+    assert csv_rows(export(world.secretariat, "holds", status="released"))[1:] == []
