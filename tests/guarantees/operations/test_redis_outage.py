@@ -28,7 +28,8 @@ from benchmarks.releases import world as bench_world
 from guarantees.models import EventStatus, Hold, HoldStatus, Transit, TransitEvent
 from guarantees.services.access_codes import access_code_issue
 from guarantees.operations.sweeps import transit_events_sweep
-from tests.guarantees.operations.conftest import declaration, make_world, wait_until
+from tests.builders import declaration, transits_world
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
@@ -108,7 +109,7 @@ def outage_settings(own_redis):
 def test_redis_stopped_mid_traffic_loses_no_discharge_and_answers_no_500(outage_settings, caplog):
     own_redis = outage_settings
     caplog.set_level(logging.WARNING, logger="guarantees.cache")
-    w = make_world()
+    w = transits_world()
     code = access_code_issue(guarantee=w.guarantee, by=w.s.agent)
     _key, burkina_key = api_key_create(organisation=w.burkina, name="SIDONIA BF")
     _key, togo_key = api_key_create(organisation=w.togo, name="SIDONIA TG")
