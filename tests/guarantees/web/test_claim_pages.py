@@ -12,7 +12,7 @@ from guarantees.services.claims import claim_issue, claim_reject
 from guarantees.services.enquiries import enquiry_answer, release_propose
 from guarantees.services.ledger import ledger_verify
 from tests.accounts.helpers import give_totp, sign_in_as
-from tests.guarantees.claims.conftest import balances
+from tests.builders import balances
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -5,34 +5,17 @@ import datetime
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create
 from accounts.models import ApiKey, Organisation, User
-from accounts.roles import OrganisationKind, Role
 from guarantees.models import Guarantee
 from guarantees.reference.importer import reference_import
 from guarantees.services.access_codes import access_code_issue
 from tests.accounts.helpers import sign_in_as
-from tests.builders import Scene, active_guarantee, scene
-from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
-
-
-def give_totp(user):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    TOTP.activate(user, generate_totp_secret())
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Throttle and access-code counters live in the cache (LocMem in tests): no test inherits another's.
-    cache.clear()
-    yield
-    cache.clear()
+from tests.builders import Scene
+from tests.builders import world as build_world
 
 
 @pytest.fixture
@@ -63,33 +46,18 @@ class World:
 
 @pytest.fixture
 def world(reference) -> World:
-    s = scene("BF")
-    guarantee = active_guarantee(s, amount=50_000_000)
-    code = access_code_issue(guarantee=guarantee, by=s.agent, label="SIDONIA")
-    customs = {"BF": s.customs}
-    for code_ in ("TG", "ML", "NE"):
-        customs[code_] = (
-            Organisation.objects.filter(kind=OrganisationKind.CUSTOMS, country=code_).first()
-            or CustomsFactory(country=country(code_))
-        )
+    w = build_world(amount=50_000_000, customs=("TG", "ML", "NE"), reference=False, totp=True,
+                    people=("other_agent", "other_checker", "tg_officer", "ml_officer", "secretariat"))
+    s = w.s
+    code = access_code_issue(guarantee=w.guarantee, by=s.agent, label="SIDONIA")
     keys, raw = {}, {}
-    for code_, organisation in customs.items():
+    for code_, organisation in w.customs.items():
         keys[code_], raw[code_] = api_key_create(organisation=organisation, name=f"SIDONIA {code_}")
-    other_bank = BankFactory(organisation__country=country("BF"))
     people = {
-        "agent": s.agent,
-        "agent_other": member(ForwarderFactory(country=country("BF")), Role.FORWARDER_AGENT),
-        "checker": s.checker,
-        "checker_other": member(other_bank.organisation, Role.BANK_CHECKER),
-        "officer": s.officer,
-        "officer_tg": member(customs["TG"], Role.CUSTOMS_OFFICER),
-        "officer_ml": member(customs["ML"], Role.CUSTOMS_OFFICER),
-        "secretariat": member(SecretariatFactory(country=country("BF")), Role.SECRETARIAT_ADMIN),
+        "agent": s.agent, "agent_other": w.other_agent, "checker": s.checker, "checker_other": w.other_checker,
+        "officer": s.officer, "officer_tg": w.tg_officer, "officer_ml": w.ml_officer, "secretariat": w.secretariat,
     }
-    for user in people.values():
-        if user.mfa_required:
-            give_totp(user)
-    return World(s=s, guarantee=guarantee, code=code, customs=customs, keys=keys, raw=raw, people=people)
+    return World(s=s, guarantee=w.guarantee, code=code, customs=w.customs, keys=keys, raw=raw, people=people)
 
 
 def declaration(world: World, **overrides) -> dict:

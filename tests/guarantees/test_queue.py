@@ -7,8 +7,15 @@ import threading
 import pytest
 
 from guarantees.queue import queue_after_commit
+from tests.builders import transits_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    """The lean world of the background work (``tests.builders.transits_world``)."""
+    return transits_world()
 
 
 def test_a_task_queued_from_another_thread_runs(world, django_capture_on_commit_callbacks):

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from guarantees.models import DischargeFile, Guarantee, TransitEvent, TransitStatus, Transit
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

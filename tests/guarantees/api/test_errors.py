@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.api_keys import api_key_revoke
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

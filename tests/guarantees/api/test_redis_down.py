@@ -16,7 +16,7 @@ from django.test import override_settings
 from guarantees.cache import outages_forget
 from config.settings.base import redis_cache
 from guarantees.counters import counter_get, counter_incr, members_add, members_get
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

@@ -18,14 +18,14 @@ from benchmarks.common import psycopg_params
 from benchmarks.releases import private_redis
 from guarantees.models import Hold
 
-from .conftest import REDIS_HOST, REDIS_PORT, _redis_db
+from tests.processes import suite_redis_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 
 @pytest.fixture
 def redis_url():
-    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{_redis_db()}"
+    url = suite_redis_url()
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

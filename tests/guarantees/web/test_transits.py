@@ -18,17 +18,14 @@ from django.utils.html import escape
 
 from accounts.api_keys import api_key_authenticate, api_key_create
 from accounts.models import ApiKey
-from accounts.roles import Role
 from guarantees.models import AmountSource, DischargeFile, EventStatus, HoldStatus, JobStatus, Transit, TransitStatus
-from guarantees.reference.importer import reference_import
 from guarantees.services.transits import (
     discharge_file_process,
     transit_declare,
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.accounts.helpers import sign_in_as
-from tests.builders import active_guarantee, scene
-from tests.factories import CustomsFactory, SecretariatFactory, country, member
+from tests.builders import world as build_world
 
 NOW = timezone.now().replace(microsecond=0)
 RICE = [{"hs_code": "100630", "description": "Riz blanchi", "customs_value": 25_000_000, "gross_mass_kg": 30000}]
@@ -77,14 +74,10 @@ def world(db):
     - ``late``: A's, Lomé → Ouagadougou, declared 20 days ago on a 5-day corridor: past its time limit, open;
     - ``niamey``: B's, Lomé → Niamey through Burkina Faso, amount sent by the customs system.
     """
-    reference_import()
-    a = scene("BF")
-    b = scene("BF")
-    togo = CustomsFactory(country=country("TG"))
-    niger = CustomsFactory(country=country("NE"))
-    mali = CustomsFactory(country=country("ML"))
-    g_a = active_guarantee(a, amount=500_000_000)
-    g_b = active_guarantee(b, amount=500_000_000)
+    w = build_world(amount=500_000_000, second=True, customs=("TG", "NE", "ML"),
+                    people=("tg_officer", "ne_officer", "ml_officer", "secretariat"))
+    a, b, togo = w.s, w.other, w.togo
+    g_a, g_b = w.guarantee, w.other_guarantee
     computed, _ = transit_declare(
         sender=togo, guarantee=g_a, data=declaration("TG-2026-T-000101", amount=None, goods=RICE)
     )
@@ -103,10 +96,10 @@ def world(db):
         "checker_a": a.checker,
         "checker_b": b.checker,
         "officer_bf": a.officer,
-        "officer_tg": member(togo, Role.CUSTOMS_OFFICER),
-        "officer_ne": member(niger, Role.CUSTOMS_OFFICER),
-        "officer_ml": member(mali, Role.CUSTOMS_OFFICER),
-        "secretariat": member(SecretariatFactory(), Role.SECRETARIAT_ADMIN),
+        "officer_tg": w.tg_officer,
+        "officer_ne": w.ne_officer,
+        "officer_ml": w.ml_officer,
+        "secretariat": w.secretariat,
     }
     return {
         "people": people, "togo": togo, "bf": a.customs, "g_a": g_a, "g_b": g_b,

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import api_key_create, api_key_revoke
 from guarantees.models import EventStatus, TransitEvent
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

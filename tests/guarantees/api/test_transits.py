@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from guarantees.models import Country, Guarantee, Hold, LedgerEntry, Transit, TransitStatus
 from guarantees.services.guarantees import guarantee_suspend
 from guarantees.services.holds import hold_reserve
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from guarantees.services.claims import (
 )
 from guarantees.services.enquiries import enquiry_answer, enquiry_open, release_approve, release_propose
 from guarantees.services.ledger import ledger_verify
-from tests.guarantees.claims.conftest import balances
+from tests.builders import balances
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,15 @@ from guarantees.services.checkpoints import checkpoint_signature_problem, ledger
 from guarantees.services.events import transit_event_receive
 from tests.accounts.helpers import sign_in_as
 from tests.factories import CustomsFactory, country, member
-from tests.guarantees.operations.conftest import declare, give_totp
+from tests.builders import declare, enrolled, transits_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("registry_signing_key")]
+
+
+@pytest.fixture
+def world(db):
+    """The lean world of the background work (``tests.builders.transits_world``)."""
+    return transits_world()
 
 
 @pytest.fixture
@@ -33,8 +39,8 @@ def refused(world):
         "message_id": "ML-D", "declaration_ref": "RF-1", "type": "discharge", "office": "MLBAMA",
         "occurred_at": now})
     assert cancel.status == hidden.status == EventStatus.REJECTED
-    people = {"agent": world.s.agent, "officer_bf": world.s.officer, "officer_tg": world.togo_officer,
-              "officer_ml": give_totp(member(mali, Role.CUSTOMS_OFFICER)), "secretariat": world.secretariat}
+    people = {"agent": world.s.agent, "officer_bf": world.s.officer, "officer_tg": world.tg_officer,
+              "officer_ml": enrolled(member(mali, Role.CUSTOMS_OFFICER)), "secretariat": world.secretariat}
     return people
 
 

@@ -14,9 +14,15 @@ from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import discharge_file_process
 from guarantees.services.events import transit_event_apply
-from tests.guarantees.operations.conftest import declare, make_world
+from tests.builders import declare, transits_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    """The lean world of the background work (``tests.builders.transits_world``)."""
+    return transits_world()
 
 HEADER = "message_id,declaration_ref,type,office,occurred_at,amount_released\n"
 # After the declarations (made two hours ago by ``declare``): an event dated before its declaration is refused.
@@ -161,7 +167,7 @@ def test_a_deeply_nested_json_file_fails_with_parse_error_on_both_paths(world, p
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgresql
 def test_a_file_another_worker_is_processing_is_left_alone():
-    w = make_world()
+    w = transits_world()
     job = DischargeFile.objects.create(sender=w.burkina, filename="f.csv", format="csv", content=_file("LOCK"))
     held, release = threading.Event(), threading.Event()
 

@@ -13,9 +13,15 @@ from guarantees.operations.reconciliation import reconciliation_receive, reconci
 from guarantees.operations.failures import task_failure_record
 from tests.accounts.helpers import sign_in_as
 from tests.factories import CustomsFactory, country, member
-from tests.guarantees.operations.conftest import declare, give_totp
+from tests.builders import declare, enrolled, transits_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    """The lean world of the background work (``tests.builders.transits_world``)."""
+    return transits_world()
 
 ROLES = ("agent", "maker", "officer_bf", "officer_tg", "officer_ml", "secretariat", "anonymous")
 
@@ -26,9 +32,9 @@ def pages(world):
     run = reconciliation_run(run_id=reconciliation_receive(customs=world.togo, transits=[]).pk)
     failure = task_failure_record(task_name="guarantees.tasks.run_reconciliation", task_id="t", args=[run.pk],
                                   exception=RuntimeError("boom"), traceback="Traceback (most recent call last)")
-    mali = give_totp(member(CustomsFactory(country=country("ML")), Role.CUSTOMS_OFFICER))
+    mali = enrolled(member(CustomsFactory(country=country("ML")), Role.CUSTOMS_OFFICER))
     people = {"agent": world.s.agent, "maker": world.s.maker, "officer_bf": world.s.officer,
-              "officer_tg": world.togo_officer, "officer_ml": mali, "secretariat": world.secretariat}
+              "officer_tg": world.tg_officer, "officer_ml": mali, "secretariat": world.secretariat}
     return world, run, failure, people
 
 

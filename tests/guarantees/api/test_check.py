@@ -10,7 +10,7 @@ from django.utils import timezone
 from guarantees.models import Guarantee, GuaranteeStatus
 from guarantees.services.guarantees import guarantee_suspend
 from guarantees.services.holds import hold_reserve
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

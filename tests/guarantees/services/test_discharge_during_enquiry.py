@@ -24,7 +24,7 @@ from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import discharge_file_receive
 from guarantees.services.events import transit_event_apply, transit_event_receive
-from tests.guarantees.claims.conftest import balances
+from tests.builders import balances
 
 
 def _event(ref: str, kind: str = "discharge") -> dict:

@@ -20,7 +20,7 @@ from guarantees.services.amendments import amendment_request
 from guarantees.services.guarantees import guarantee_accept
 from guarantees.terms import PreparedTerms
 from tests.builders import active_guarantee, requested_guarantee, scene
-from tests.guarantees.test_views_flow import client_for, hidden_fields, page_text, post_shown, shown_fields
+from tests.guarantees.web.test_flow import client_for, hidden_fields, page_text, post_shown, shown_fields
 
 S = GuaranteeStatus
 A = AmendmentStatus

@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from guarantees.counters import counter_get, counter_incr
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 

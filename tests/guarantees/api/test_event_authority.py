@@ -30,7 +30,7 @@ from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.events import transit_event_apply
 from guarantees.operations.sweeps import transit_events_sweep
 from guarantees.services.transits import discharge_file_process
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 REF = "PRE-1"

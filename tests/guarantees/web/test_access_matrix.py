@@ -6,7 +6,6 @@ Each row is asserted whole, so a failure shows every role's status at once.
 """
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -20,8 +19,9 @@ from guarantees.services.amendments import amendment_prepare, amendment_request
 from guarantees.services.guarantees import guarantee_prepare, guarantee_suspend
 from guarantees.terms import guarantee_terms
 from tests.accounts.helpers import sign_in_as
-from tests.builders import active_guarantee, confirmed_guarantee, requested_guarantee, scene
-from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
+from tests.builders import active_guarantee, confirmed_guarantee, requested_guarantee
+from tests.builders import world as build_world
+from tests.factories import member
 
 ROLES = (
     "agent_a", "agent_b", "maker", "checker", "checker_other", "officer", "officer_other", "supervisor",
@@ -33,39 +33,23 @@ BANK_USERS = {"maker", "checker", "checker_other"}
 CUSTOMS_USERS = {"officer", "officer_other", "supervisor"}
 
 
-def give_totp(user):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    TOTP.activate(user, generate_totp_secret())
-    return user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def world(db):
     """Forwarder A's guarantees in every state at bank X (BF), and the people who may or may not see them."""
-    s = scene("BF")
-    other_bank = BankFactory(organisation__country=country("BF"))
+    w = build_world(amount=None, reference=False, customs=("ML",), totp=True,
+                    people=("other_agent", "other_checker", "ml_officer", "secretariat"))
+    s = w.s
     people = {
         "agent_a": s.agent,
-        "agent_b": member(ForwarderFactory(country=country("BF")), Role.FORWARDER_AGENT),
+        "agent_b": w.other_agent,
         "maker": s.maker,
         "checker": s.checker,
-        "checker_other": member(other_bank.organisation, Role.BANK_CHECKER),
+        "checker_other": w.other_checker,
         "officer": s.officer,
-        "officer_other": member(CustomsFactory(country=country("ML")), Role.CUSTOMS_OFFICER),
+        "officer_other": w.ml_officer,
         "supervisor": s.supervisor,
-        "secretariat": member(SecretariatFactory(), Role.SECRETARIAT_ADMIN),
+        "secretariat": w.secretariat,
     }
-    for user in people.values():
-        if user.mfa_required:
-            give_totp(user)
 
     draft = requested_guarantee(s, submit=False)
     submitted = requested_guarantee(s)

@@ -47,8 +47,13 @@ def test_a_yearly_holiday_recurs_in_later_years(bf_holiday):
     PublicHoliday.objects.create(country_id="BF", date=D(2026, 1, 1), name="Jour de l'An", recurs_yearly=True)
     # Wed 30 Dec 2026 + 2: Thu 31, (Fri 1 Jan 2027, weekend), Mon 4 Jan 2027.
     assert working_days_add(country="BF", start=D(2026, 12, 30), days=2) == D(2027, 1, 4)
-    assert not is_working_day(country="BF", day=D(2027, 12, 11))  # a Saturday anyway
+    # The national day on weekdays of later years is no working day; the weekdays around it are.
     assert not is_working_day(country="BF", day=D(2028, 12, 11))  # a Monday, the national day
+    assert not is_working_day(country="BF", day=D(2029, 12, 11))  # a Tuesday, the national day
+    assert not is_working_day(country="BF", day=D(2027, 1, 1))  # a Friday, New Year's day
+    assert is_working_day(country="BF", day=D(2028, 12, 12))  # the Tuesday after
+    assert is_working_day(country="BF", day=D(2029, 12, 10))  # the Monday before
+    assert is_working_day(country="TG", day=D(2028, 12, 11))  # Burkina Faso's day, not Togo's
 
 
 def test_a_movable_holiday_counts_only_in_its_year():

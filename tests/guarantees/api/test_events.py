@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from guarantees.models import EventStatus, Guarantee, HoldStatus, Transit, TransitEvent, TransitStatus
-from tests.api.conftest import declaration
+from tests.guarantees.api.conftest import declaration
 
 pytestmark = pytest.mark.django_db
 REF = "TG-LOME-2026-T-004512"

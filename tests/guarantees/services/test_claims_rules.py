@@ -34,7 +34,7 @@ from guarantees.services.enquiries import (
     transit_mark_overdue,
 )
 from guarantees.services.ledger import ledger_verify
-from tests.guarantees.claims.conftest import balances
+from tests.builders import balances
 
 pytestmark = pytest.mark.django_db
 
