@@ -98,7 +98,7 @@ def _summary(values: list[float]) -> dict:
 def run(options: dict, *, log=print) -> dict:
     from guarantees.documents.renderer import CertificateRenderer
     from guarantees.documents.signing import pdf_sign, pdf_verify, signing_key
-    from guarantees.documents.renderer import certificate_verify_url, content_fingerprint
+    from guarantees.documents.renderer import certificate_qr_text, certificate_verify_url, content_fingerprint
     from guarantees.services.certificates import certificate_content
 
     count, warmup, language = options["count"], max(0, options["warmup"]), options["language"]
@@ -119,6 +119,7 @@ def run(options: dict, *, log=print) -> dict:
                 verify_url=certificate_verify_url(grn=content["grn"], number=content["version"]),
             )
             w0, c0 = time.perf_counter(), time.process_time()
+            renderer.qr_text = certificate_qr_text(content=content, status_index=i + 1)  # the signed payload
             _name, _mime, pdf = renderer.render(language)
             w1, c1 = time.perf_counter(), time.process_time()
             signed = pdf_sign(pdf, reason=f"benchmark {run_id}")

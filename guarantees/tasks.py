@@ -18,6 +18,7 @@ from guarantees.services.checkpoints import ledger_checkpoint_create
 from guarantees.services.claims import claims_flag_overdue
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.events import transit_event_apply
+from guarantees.services.status_list import status_list_refresh
 from guarantees.services.transits import discharge_file_process
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,12 @@ def process_discharge_file_bulk(job_id: int):
     """A discharge file in batches of thousands of lines per transaction; resumes after its last chunk."""
     job = discharge_file_process_bulk(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def refresh_status_list():
+    """Sign and publish the offline status list as of now (hourly, and after every change it shows)."""
+    return status_list_refresh().pk
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
