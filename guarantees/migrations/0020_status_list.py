@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('issued_at', models.DateTimeField(db_index=True, verbose_name='signed at')),
                 ('expires_at', models.DateTimeField(verbose_name='expires at')),
                 ('kid', models.CharField(max_length=24, verbose_name='key id (base64)')),
-                ('length', models.PositiveIntegerField(verbose_name='entries')),
+                ('length', models.PositiveIntegerField(verbose_name='number of entries')),
                 ('flagged', models.PositiveIntegerField(verbose_name='entries not valid')),
                 ('size', models.PositiveIntegerField(verbose_name='size (bytes)')),
                 ('signed', models.BinaryField(verbose_name='signed list (COSE_Sign1)')),

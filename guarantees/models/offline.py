@@ -14,7 +14,7 @@ class StatusList(models.Model):
     issued_at = models.DateTimeField(_("signed at"), db_index=True)
     expires_at = models.DateTimeField(_("expires at"))
     kid = models.CharField(_("key id (base64)"), max_length=24)
-    length = models.PositiveIntegerField(_("entries"))
+    length = models.PositiveIntegerField(_("number of entries"))
     flagged = models.PositiveIntegerField(_("entries not valid"))
     size = models.PositiveIntegerField(_("size (bytes)"))
     signed = models.BinaryField(_("signed list (COSE_Sign1)"))

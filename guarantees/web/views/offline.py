@@ -27,6 +27,49 @@ _SHELL = ("css/registry.css", "css/verify-scan.css", "js/verify-scan.js", "js/ve
           "img/verifier-192.png", "img/verifier-512.png")
 
 
+def verifier_messages() -> dict:
+    """Every word the verifier's script shows, translated here (the script holds none). ``%(x)s`` are filled in
+    by the script."""
+    from guarantees.services.certificates import Standing
+
+    return {
+        "authentic": _("Authentic"),
+        "not_authentic": _("NOT authentic"),
+        "authentic_reason": _("Signed by the registry of the caution unique; the content has not been changed."),
+        "reasons": {
+            "not_a_payload": _("This is not the code of an attestation of caution unique."),
+            "malformed": _("The code is damaged or incomplete: scan it again."),
+            "unknown_key": _("Signed with a key the registry does not list: a forgery, or the keys on this phone "
+                             "are out of date (connect once to refresh them)."),
+            "bad_signature": _("The signature does not match the content: the attestation was altered or forged."),
+            "key_not_valid_then": _("Signed with a key outside its period of validity: a forgery."),
+            "no_keys": _("No registry keys on this phone yet: open this page once with a network."),
+            "unsupported": _("This browser cannot check signatures: use an up-to-date Chrome, Safari or Firefox."),
+        },
+        "standings": {value: str(label) for value, label in Standing.choices},
+        "called": _("Called: a claim was made on this guarantee."),
+        "status_as_of": _("Status on %(when)s (status list):"),
+        "no_list": _("No status list on this phone: the status is unknown. Connect once to receive it."),
+        "list_age": _("Status list of %(when)s, %(hours)s h old."),
+        "list_old": _("The status list is more than %(hours)s hours old: connect to refresh it before relying on "
+                      "the status."),
+        "list_bad": _("The status list on this phone does not verify: it is ignored."),
+        "keys_info": _("%(count)s registry key(s) on this phone."),
+        "live": _("Live status in the register: %(label)s."),
+        "live_unavailable": _("Live status unavailable (no network): rely on the status list."),
+        "live_unknown": _("The register does not know this version."),
+        "expired_today": _("The validity printed in the code has ended."),
+        "not_yet_today": _("The validity printed in the code has not started yet."),
+        "camera_unavailable": _("Camera not available: type or paste the code instead."),
+        "fields": {
+            "grn": _("Guarantee number"), "v": _("Version"), "pn": _("Principal"), "nif": _("Tax number (NIF)"),
+            "bk": _("Guarantor bank"), "amt": _("Amount"), "validity": _("Validity"),
+            "ct": _("Countries covered"), "io": _("Issued on"), "kid": _("Signed with key"),
+        },
+        "validity": _("from %(from)s to %(until)s"),
+    }
+
+
 @require_safe
 def verify_scan(request):
     response = render(request, "guarantees/certificate/scan.html", {
@@ -34,6 +77,7 @@ def verify_scan(request):
         "status_list_url": reverse("api:offline-status-list"),
         "live_url": reverse("guarantees:verify_live", args=["GRN"]),
         "warn_hours": settings.OFFLINE_STATUS_LIST_WARN_HOURS,
+        "messages_json": verifier_messages(),
     })
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-cache"  # the service worker serves it offline; online it is revalidated
