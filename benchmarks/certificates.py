@@ -45,7 +45,8 @@ def _signing_key(log):
 
     configured = Path(settings.CERTIFICATE_PKCS12_PATH)
     if configured.exists() and Path(settings.CERTIFICATE_TRUST_ROOTS_PATH).exists():
-        yield "configured"
+        with _offline_key(log):
+            yield "configured"
         return
     saved = (settings.CERTIFICATE_PKCS12_PATH, settings.CERTIFICATE_PKCS12_PASSPHRASE,
              settings.CERTIFICATE_TRUST_ROOTS_PATH)
@@ -58,10 +59,29 @@ def _signing_key(log):
         settings.CERTIFICATE_PKCS12_PASSPHRASE = passphrase
         settings.CERTIFICATE_TRUST_ROOTS_PATH = str(key.root_path)
         try:
-            yield "temporary self-signed"
+            with _offline_key(log):
+                yield "temporary self-signed"
         finally:
             (settings.CERTIFICATE_PKCS12_PATH, settings.CERTIFICATE_PKCS12_PASSPHRASE,
              settings.CERTIFICATE_TRUST_ROOTS_PATH) = saved
+
+
+@contextmanager
+def _offline_key(log):
+    """The configured offline key (the QR payload), or a temporary one when there is none."""
+    from django.conf import settings
+
+    if Path(settings.OFFLINE_SIGNING_KEY_PATH).exists():
+        yield
+        return
+    saved = settings.OFFLINE_SIGNING_KEY_PATH, settings.OFFLINE_DEV_KEY_PATH
+    with tempfile.TemporaryDirectory(prefix="bench-offline-") as directory:
+        log(f"no offline key at {settings.OFFLINE_SIGNING_KEY_PATH}: using a temporary one")
+        settings.OFFLINE_SIGNING_KEY_PATH = settings.OFFLINE_DEV_KEY_PATH = str(Path(directory) / "offline.pem")
+        try:
+            yield
+        finally:
+            settings.OFFLINE_SIGNING_KEY_PATH, settings.OFFLINE_DEV_KEY_PATH = saved
 
 
 def create_version(run: str):

@@ -20,6 +20,11 @@ from guarantees.documents.offline import STATUS_BITS, STATUS_CODES
 from guarantees.documents.offline_keys import offline_public_keys, public_key_jwk
 from guarantees.services.status_list import status_list_current
 
+from guarantees.api.serializers import ErrorOut
+
+_THROTTLED = OpenApiResponse(ErrorOut, description="Slowed down (`throttled`): too many requests from this address; "
+                                                   "Retry-After says when to come back.")
+
 KEYS_MAX_AGE = 3600
 LIST_MAX_AGE = 300
 
@@ -57,7 +62,8 @@ class OfflineKeysView(_Public):
             "signature is right, and its `iat` (claim 6) falls within that key's period. Cache it; fetch it again "
             "when a `kid` is unknown."
         ),
-        responses={200: inline_serializer("OfflineKeys", {"keys": inline_serializer("OfflineKey", _key_fields(), many=True)})},
+        responses={200: inline_serializer("OfflineKeys", {"keys": inline_serializer("OfflineKey", _key_fields(), many=True)}),
+                   429: _THROTTLED},
     )
     def get(self, request):
         return _public(Response({"keys": [public_key_jwk(k) for k in offline_public_keys()]}), KEYS_MAX_AGE)
@@ -86,7 +92,7 @@ class OfflineStatusListView(_Public):
             "cose": serializers.CharField(help_text="The signed list, base64 (what to verify; the rest is a "
                                                     "convenience copy)."),
             "warn_after_hours": serializers.IntegerField(),
-        })},
+        }), 429: _THROTTLED},
         examples=[OpenApiExample("list", value={
             "issued_at": "2026-12-07T05:00:00Z", "expires_at": "2026-12-09T05:00:00Z", "kid": "q83vEjRWeJA=",
             "bits": 4, "length": 10001, "flagged": 2950, "codes": STATUS_CODES, "cose": "0oRDoQEm...",
@@ -107,7 +113,8 @@ class OfflineStatusListCborView(_Public):
     @extend_schema(
         tags=["offline verification"], operation_id="offline_status_list_cbor",
         summary="The signed status list (raw COSE_Sign1, application/cbor)", description=_STATUS_DOC,
-        responses={(200, "application/cbor"): OpenApiResponse(response=OpenApiTypes.BINARY)},
+        responses={(200, "application/cbor"): OpenApiResponse(response=OpenApiTypes.BINARY),
+                   (429, "application/json"): _THROTTLED},
     )
     def get(self, request):
         row = status_list_current()

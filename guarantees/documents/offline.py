@@ -29,6 +29,7 @@ Nothing here reads the database; ``guarantees.documents.offline_keys`` holds the
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import urllib.parse
 import zlib
@@ -268,11 +269,11 @@ def bitstring_pack(entries: dict[int, int], *, length: int | None = None) -> tup
     return zlib.compress(bytes(raw), 9), length
 
 
-def bitstring_entry(packed: bytes, length: int, index: int) -> int:
-    if index < 0 or index >= length:
+def bitstring_entry(raw: bytes, length: int, index: int) -> int:
+    """Entry ``index`` of an inflated bitstring (0 beyond its end: nothing known against it)."""
+    if index < 0 or index >= length or index // 2 >= len(raw):
         return 0
-    raw = zlib.decompress(packed)
-    byte = raw[index // 2] if index // 2 < len(raw) else 0
+    byte = raw[index // 2]
     return (byte >> 4) & 0xF if index % 2 == 0 else byte & 0xF
 
 
@@ -298,9 +299,13 @@ class StatusListRead:
     packed: bytes
     kid: bytes
 
+    @functools.cached_property
+    def raw(self) -> bytes:
+        return zlib.decompress(self.packed)
+
     def entry(self, index: int) -> tuple[str, bool]:
         """(where the version at ``index`` stands, whether its guarantee was called) as of ``issued_at``."""
-        value = bitstring_entry(self.packed, self.length, index)
+        value = bitstring_entry(self.raw, self.length, index)
         return STATUS_NAMES.get(value & 7, "valid"), bool(value & CALLED)
 
 

@@ -13,6 +13,7 @@ from guarantees.documents import offline
 from guarantees.documents.devcert import devcert_create
 from guarantees.documents.renderer import certificate_qr_text
 from guarantees.services.certificates import certificate_content
+from guarantees.services.guarantees import guarantee_suspend
 from guarantees.services.status_list import status_list_refresh
 from tests.browser.conftest import screenshot
 from tests.builders import active_guarantee, scene
@@ -102,3 +103,17 @@ def test_verified_offline_authentic_and_forged(phone, payloads, live_server, req
     page.click("[data-form=paste] button[type=submit]")
     page.wait_for_selector("[data-testid=live-standing][data-standing=valid]")
     screenshot(page, f"{request.node.name}-online-360")
+
+    # Customs suspend it; the list is refreshed on that commit. The phone fetches it while online, then at the
+    # border (offline) the same payload shows suspended, as of the new list's time.
+    guarantee_suspend(guarantee=g, by=scene("BF").supervisor, reason="Enquête en cours")
+    status_list_refresh()
+    page.reload()
+    page.wait_for_selector("#verifier[data-ready=true]")
+    context.set_offline(True)
+    page.fill("#scan-text", text)
+    page.click("[data-form=paste] button[type=submit]")
+    page.wait_for_selector("[data-testid=scan-result][data-standing=suspended]")
+    assert result.get_attribute("data-authentic") == "true"
+    assert "Suspendue" in page.locator("[data-testid=offline-standing]").inner_text()
+    screenshot(page, f"{request.node.name}-suspended-360")
