@@ -141,3 +141,17 @@ def test_size_for_ten_thousand_guarantees(tmp_path):
     (out / "size-10000.json").write_text(json.dumps(figures))
     assert len(signed) < 16_000, figures
     assert cbor2.loads(cbor2.loads(signed).value[2])[offline.CLAIM_STATUS]["n"] == index
+
+
+from tests.guarantees.claims.conftest import world  # noqa: E402,F401 - the claims' scene (a transit past its notice)
+
+
+def test_a_called_guarantee_is_flagged_in_the_list_refreshed_on_the_claim(world, django_capture_on_commit_callbacks):
+    from guarantees.services.claims import claim_issue
+
+    index = world.g.versions.get().pk
+    transit, _enquiry = world.noticed()
+    assert read(status_list_refresh()).entry(index) == ("valid", False)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_issue(transit=transit, by=world.tg_supervisor, grounds="Non apuré.", amount=4_000_000)
+    assert read(status_list_current()).entry(index) == ("valid", True)

@@ -165,3 +165,50 @@ def test_the_keys_endpoint_lists_the_current_key(client):
 
     assert base64.b64decode(key["kid"]) == offline_signing_key().kid
     assert key["alg"] == "ES256" and key["crv"] == "P-256" and key["not_after"] is None
+
+
+# --- The verifier's page, manifest, service worker and live status -------------------------------------------
+
+def test_the_verifier_page_is_public_and_runs_no_inline_script(client):
+    import re
+
+    response = client.get("/verify/scan/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/verify/scan/manifest.webmanifest" in html and "js/verify-scan.js" in html and "js/vendor/jsQR.js" in html
+    # Scripts only from files (the words are a JSON data block, which no browser runs).
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_manifest_and_service_worker(client):
+    manifest = client.get("/verify/scan/manifest.webmanifest")
+    assert manifest["Content-Type"] == "application/manifest+json"
+    body = json.loads(manifest.content)
+    assert body["start_url"] == body["scope"] == "/verify/scan/" and body["display"] == "standalone"
+    assert {icon["sizes"] for icon in body["icons"]} == {"192x192", "512x512"}
+    worker = client.get("/verify/scan/sw.js")
+    assert worker["Content-Type"].startswith("text/javascript")
+    source = worker.content.decode()
+    assert "/api/v1/offline/keys" in source and "/api/v1/offline/status-list" in source and "{{" not in source
+
+
+def test_the_live_status_of_a_version(client, guarantee, s):
+    from tests.guarantees.documents.conftest import amend
+
+    assert client.get(f"/verify/{guarantee.grn}/live/?v=1").json()["standing"] == "valid"
+    amend(s, guarantee, amount=72_000_000)
+    body = client.get(f"/verify/{guarantee.grn}/live/?v=1").json()
+    assert body["standing"] == "superseded" and body["current_version"] == 2
+    assert client.get(f"/verify/{guarantee.grn}/live/?v=9").status_code == 404
+    assert client.get(f"/verify/{guarantee.grn}/live/?v=x").status_code == 404
+
+
+def test_the_live_status_is_limited_as_the_public_page(client, guarantee, settings):
+    from django.core.cache import cache
+
+    cache.clear()  # the counts of the tests before (same client address, same window)
+    settings.CERTIFICATE_VERIFY_RATE_LIMIT = 2
+    codes = [client.get(f"/verify/{guarantee.grn}/live/?v=1").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
