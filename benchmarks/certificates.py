@@ -116,9 +116,13 @@ def _summary(values: list[float]) -> dict:
 
 
 def run(options: dict, *, log=print) -> dict:
-    from guarantees.documents.renderer import CertificateRenderer
+    from guarantees.documents.renderer import (
+        CertificateRenderer,
+        certificate_qr_text,
+        certificate_verify_url,
+        content_fingerprint,
+    )
     from guarantees.documents.signing import pdf_sign, pdf_verify, signing_key
-    from guarantees.documents.renderer import certificate_qr_text, certificate_verify_url, content_fingerprint
     from guarantees.services.certificates import certificate_content
 
     count, warmup, language = options["count"], max(0, options["warmup"]), options["language"]

@@ -10,17 +10,21 @@ import base64
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from guarantees.api.serializers import ErrorOut
 from guarantees.documents.offline import STATUS_BITS, STATUS_CODES
 from guarantees.documents.offline_keys import offline_public_keys, public_key_jwk
 from guarantees.services.status_list import status_list_current
-
-from guarantees.api.serializers import ErrorOut
 
 _THROTTLED = OpenApiResponse(ErrorOut, description="Slowed down (`throttled`): too many requests from this address; "
                                                    "Retry-After says when to come back.")
@@ -48,8 +52,8 @@ def _public(response, max_age: int):
 
 
 class _Public(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
 
 
 class OfflineKeysView(_Public):
@@ -62,7 +66,8 @@ class OfflineKeysView(_Public):
             "signature is right, and its `iat` (claim 6) falls within that key's period. Cache it; fetch it again "
             "when a `kid` is unknown."
         ),
-        responses={200: inline_serializer("OfflineKeys", {"keys": inline_serializer("OfflineKey", _key_fields(), many=True)}),
+        responses={200: inline_serializer("OfflineKeys", {
+                       "keys": inline_serializer("OfflineKey", _key_fields(), many=True)}),
                    429: _THROTTLED},
     )
     def get(self, request):

@@ -38,7 +38,7 @@ def read(row: StatusList) -> offline.StatusListRead:
 
 
 def test_a_superseded_version_shows_superseded(covered):
-    from tests.builders import scene, active_guarantee
+    from tests.builders import active_guarantee, scene
     from tests.guarantees.documents.conftest import amend
 
     s = scene("BF")
@@ -55,7 +55,7 @@ def test_a_superseded_version_shows_superseded(covered):
 
 def test_a_suspended_guarantee_shows_suspended_in_the_list_refreshed_after_it(
         covered, django_capture_on_commit_callbacks):
-    from tests.builders import scene, active_guarantee
+    from tests.builders import active_guarantee, scene
 
     s = scene("BF")
     g = active_guarantee(s)
@@ -75,7 +75,7 @@ def test_a_suspended_guarantee_shows_suspended_in_the_list_refreshed_after_it(
 
 
 def test_expired_and_unknown_entries(covered):
-    from tests.builders import scene, active_guarantee
+    from tests.builders import active_guarantee, scene
 
     s = scene("BF")
     g = active_guarantee(s)
@@ -143,10 +143,10 @@ def test_size_for_ten_thousand_guarantees(tmp_path):
     assert cbor2.loads(cbor2.loads(signed).value[2])[offline.CLAIM_STATUS]["n"] == index
 
 
-from tests.guarantees.claims.conftest import world  # noqa: E402,F401 - the claims' scene (a transit past its notice)
+from tests.guarantees.claims.conftest import world  # noqa: F401 - the claims' scene (a transit past its notice)
 
 
-def test_a_called_guarantee_is_flagged_in_the_list_refreshed_on_the_claim(world, django_capture_on_commit_callbacks):
+def test_a_called_guarantee_is_flagged_in_the_list_refreshed_on_the_claim(world, django_capture_on_commit_callbacks):  # noqa: F811
     from guarantees.services.claims import claim_issue
 
     index = world.g.versions.get().pk

@@ -5,11 +5,11 @@ registry's listed keys — and refused when one byte changed or when its key is 
 import datetime
 import json
 import urllib.parse
+import zlib
 
 import base45
 import cbor2
 import pytest
-import zlib
 
 from guarantees.documents import offline
 from guarantees.documents.offline_keys import offline_public_keys, offline_signing_key
