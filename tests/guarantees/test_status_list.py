@@ -143,10 +143,7 @@ def test_size_for_ten_thousand_guarantees(tmp_path):
     assert cbor2.loads(cbor2.loads(signed).value[2])[offline.CLAIM_STATUS]["n"] == index
 
 
-from tests.guarantees.claims.conftest import world  # noqa: F401 - the claims' scene (a transit past its notice)
-
-
-def test_a_called_guarantee_is_flagged_in_the_list_refreshed_on_the_claim(world, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_called_guarantee_is_flagged_in_the_list_refreshed_on_the_claim(world, django_capture_on_commit_callbacks):
     from guarantees.services.claims import claim_issue
 
     index = world.g.versions.get().pk
