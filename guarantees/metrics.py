@@ -32,6 +32,13 @@ from prometheus_client.core import GaugeMetricFamily
 logger = logging.getLogger(__name__)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if MULTIPROCESS:
+    # Files named by host and pid, not pid alone: containers sharing the directory (compose.yaml) each have a pid 1.
+    import socket
+
+    from prometheus_client import values
+
+    values.ValueClass = values.MultiProcessValue(lambda: f"{socket.gethostname()}-{os.getpid()}")
 
 REQUESTS = Counter("caution_http_requests_total", "HTTP requests answered, by view (URL name) and status.",
                    ["view", "method", "status"])
