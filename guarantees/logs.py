@@ -56,6 +56,26 @@ def request_id_accept(value: str | None) -> str | None:
     return None
 
 
+_factory_installed = False
+
+
+def record_factory_install() -> None:
+    """Every log record carries the request id current where it is created (``record.request_id``), whatever
+    handler later writes it — the console's, a test's, a thread's (called once, from the app's ``ready``)."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        record.request_id = _request_id.get()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
 # --- Redaction -------------------------------------------------------------------------------------------------
 
 _SECRET_WORDS = (r"password|passwd|pass|secret|token|api[_-]?key|access[_-]?code|code|otp|totp|auth|"
