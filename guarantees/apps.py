@@ -18,6 +18,9 @@ class GuaranteesConfig(AppConfig):
 
         # Each log line says which request (or the request that queued the task) it belongs to.
         logs.record_factory_install()
+        from django.core.signals import request_finished
+
+        request_finished.connect(logs.request_id_clear, dispatch_uid="guarantees.request_id_clear")
         # A task that fails for good is recorded for the secretariat; a retry that succeeds resolves it.
         receivers.connect()
 

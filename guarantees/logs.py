@@ -45,6 +45,11 @@ def request_id_reset(token: contextvars.Token) -> None:
     _request_id.reset(token)
 
 
+def request_id_clear(**_) -> None:
+    """Receiver of ``request_finished``: the next log line outside a request has no id."""
+    _request_id.set(None)
+
+
 def request_id_new() -> str:
     return uuid.uuid4().hex
 
@@ -85,7 +90,7 @@ _PATTERNS = [
     # Authorization: Api-Key xxx / Bearer xxx / Basic xxx
     (re.compile(r"(?i)\b(api-key|bearer|basic|token)\s+[A-Za-z0-9._~+/=:-]{6,}"), r"\1 [redacted]"),
     # key=value, key: value, 'key': 'value', "key": "value" (query strings, forms, reprs, JSON)
-    (re.compile(rf"(?i)(['\"]?\b(?:{_SECRET_WORDS})\b['\"]?\s*[=:]\s*)(['\"]?)[^'\"&\s,;}}\]]+\2"),
+    (re.compile(rf"(?i)(['\"]?(?<![A-Za-z0-9])(?:{_SECRET_WORDS})\b['\"]?\s*[=:(]\s*)(['\"]?)[^'\"&\s,;)}}\]]+\2"),
      r"\1\2[redacted]\2"),
     # e-mail addresses anywhere
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),

@@ -84,11 +84,10 @@ class RequestIdMiddleware:
         rid = (logs.request_id_accept(request.META.get("HTTP_X_REQUEST_ID")) if trusted else None) \
             or logs.request_id_new()
         request.request_id = rid
-        token = logs.request_id_set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            logs.request_id_reset(token)
+        # Left set after the response: Django logs a refused request ("Unauthorized: /api/...") once every
+        # middleware has returned; ``request_finished`` clears it (GuaranteesConfig.ready).
+        logs.request_id_set(rid)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
 
