@@ -345,7 +345,10 @@ def _run(options: dict, *, redis_url: str, log_dir: Path, log) -> dict:
     token = secrets.token_urlsafe(24)
     env = app_environment(db=db, redis_url=redis_url, settings_module="config.settings.base")
     env |= {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "METRICS_TOKEN": token, "LOG_LEVEL": "WARNING",
-            "CERTIFICATE_PKCS12_PATH": settings.CERTIFICATE_PKCS12_PATH}
+            "CERTIFICATE_PKCS12_PATH": settings.CERTIFICATE_PKCS12_PATH,
+            "CERTIFICATE_PKCS12_PASSPHRASE": settings.CERTIFICATE_PKCS12_PASSPHRASE or ""}
+    if settings.CERTIFICATE_TRUST_ROOTS_PATH:
+        env["CERTIFICATE_TRUST_ROOTS_PATH"] = settings.CERTIFICATE_TRUST_ROOTS_PATH
     # The production settings serve static files from a manifest (CompressedManifestStaticFilesStorage): the pages
     # need collectstatic first, as deploy/ does at build time.
     env["STATIC_ROOT"] = str(log_dir / "static")
