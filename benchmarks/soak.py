@@ -170,6 +170,7 @@ class Load:
         self.outcomes: dict[str, Counter] = defaultdict(Counter)
         self.samples: dict[str, list[str]] = defaultdict(list)
         self.late = 0.0
+        self.scheduled: Counter = Counter()
         self.handlers = {}
         self.stopped = False
         self.in_flight = 0
@@ -177,6 +178,7 @@ class Load:
     def at(self, due: float, kind: str, *args) -> None:
         with self.wake:
             self.serial += 1
+            self.scheduled[kind] += 1
             heapq.heappush(self.heap, (due, self.serial, kind, args))
             self.wake.notify()
 
@@ -520,6 +522,10 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
     metrics_text = scrape_metrics(port, token)
     kinds = {kind: summary(load.latencies[kind], load.outcomes[kind], load.samples[kind])
              for kind in ("declaration", "event", "page", "discharge_file")}
+    for kind, values in kinds.items():
+        # Still waiting for a sending thread when the load ended (the server fell that far behind): never sent.
+        values["scheduled"] = load.scheduled[kind]
+        values["not_sent"] = load.scheduled[kind] - values["ok"] - values["errors"]
     drift = {}
     for name, before in (memory["start"] or {}).items():
         after = (memory["end"] or {}).get(name)
