@@ -201,10 +201,12 @@ class Load:
             self.pool.submit(self._run, due, kind, args)
 
     def drain(self, timeout: float = 120) -> None:
+        """Wait up to ``timeout`` for the requests handed over; then those still queued are never sent (counted
+        ``not_sent``) and those on the wire are waited for, so that nothing answered comes after the checks."""
         deadline = time.monotonic() + timeout
         while self.in_flight and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _conn(self) -> http.client.HTTPConnection:
         conn = getattr(self.local, "conn", None)
