@@ -14,6 +14,7 @@ class GuaranteesConfig(AppConfig):
         from guarantees import logs, tasks  # noqa: F401  (tasks: registers the tasks the services queue by name)
         from guarantees.models import EventRule
         from guarantees.operations import receivers
+        from guarantees.web import tables  # noqa: F401  (registers the exportable lists for the export jobs)
         from guarantees.services.events import event_rules_changed
 
         # Each log line says which request (or the request that queued the task) it belongs to.

@@ -8,8 +8,8 @@ no error text: the probe is public to whoever reaches the port):
 - ``database``: a connection of its own to the default database (not the request's: a probe never waits behind a
   transaction) and every migration on disk applied (the leaf migrations of each app, read once per process);
 - ``redis``: PING on the cache's Redis and on the broker's when it is another one (not used: the embedded default);
-- ``signing_key``: the certificate signing key loads (``documents.signing.signing_key``, cached per process) and the
-  ledger's MAC key is set.
+- ``signing_key``: the certificate signing key and the offline (QR, status list) key load (``documents.signing``,
+  ``documents.offline_keys``, cached per process) and the ledger's MAC key is set.
 """
 
 from __future__ import annotations
@@ -91,9 +91,11 @@ def check_redis() -> bool | None:
 
 
 def check_signing_key() -> bool:
+    from guarantees.documents.offline_keys import offline_signing_key
     from guarantees.documents.signing import signing_key
 
     signing_key()
+    offline_signing_key()
     if getattr(settings, "LEDGER_MAC_KEY_ID", "") != "dev" and not getattr(settings, "LEDGER_MAC_KEY", ""):
         raise RuntimeError("LEDGER_MAC_KEY is not set")
     return True

@@ -127,7 +127,7 @@ def test_a_task_logs_with_the_request_id_of_the_request_that_queued_it_and_no_se
     from django.db import connections
 
     from benchmarks.releases import WorkerProcess, celery_broker, database_url
-    from tests.guarantees.operations.conftest import wait_until
+    from tests.processes import wait_until
 
     reference_import()
     s = scene("BF")
@@ -148,9 +148,9 @@ def test_a_task_logs_with_the_request_id_of_the_request_that_queued_it_and_no_se
         with celery_broker(own_redis.url):
             tg = APIClient()
             tg.credentials(HTTP_AUTHORIZATION=f"Api-Key {tg_key}")
-            from tests.api.conftest import declaration as api_declaration
+            from tests.guarantees.api.conftest import declaration as api_declaration
 
-            class W:  # what tests.api.conftest.declaration reads
+            class W:  # what tests.guarantees.api.conftest.declaration reads
                 pass
 
             w = W()

@@ -13,7 +13,7 @@ from django.db import connections
 from django.test import Client
 
 from guarantees.operations import health
-from tests.guarantees.operations.conftest import free_port
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
