@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "holds": "benchmarks.holds",
     "certificates": "benchmarks.certificates",
     "releases": "benchmarks.releases",
+    "soak": "benchmarks.soak",
 }
 
 

@@ -11,12 +11,17 @@ class GuaranteesConfig(AppConfig):
         """The app's receivers, connected once here rather than at any module's import."""
         from django.db.models.signals import post_delete, post_save
 
-        from guarantees import tasks  # noqa: F401  (registers the tasks the services queue by name)
+        from guarantees import logs, tasks  # noqa: F401  (tasks: registers the tasks the services queue by name)
         from guarantees.models import EventRule
         from guarantees.operations import receivers
         from guarantees.web import tables  # noqa: F401  (registers the exportable lists for the export jobs)
         from guarantees.services.events import event_rules_changed
 
+        # Each log line says which request (or the request that queued the task) it belongs to.
+        logs.record_factory_install()
+        from django.core.signals import request_finished
+
+        request_finished.connect(logs.request_id_clear, dispatch_uid="guarantees.request_id_clear")
         # A task that fails for good is recorded for the secretariat; a retry that succeeds resolves it.
         receivers.connect()
 

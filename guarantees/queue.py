@@ -45,13 +45,20 @@ class BrokerUnavailable(_KombuOperationalError):
 
 
 class RegistryTask(Task):
-    """Every task's base (``config.celery``): leaves a broker that just failed alone for a few seconds
+    """Every task's base (``config.celery``): carries the request id of whoever queues it in the message's headers
+    (``guarantees.logs``); leaves a broker that just failed alone for a few seconds
     (``guarantees.cache.Outage``), so a request that queues work after its commit pays for a dead or frozen broker
     once per process and pause, not every time, and the log says so once rather than once per request."""
 
     def apply_async(self, *args, **kwargs):
         from guarantees.cache import outage_for, redacted
 
+        from guarantees.logs import request_id
+
+        rid = request_id()
+        if rid:
+            # The request (or task) that queues this one: its id follows into the task's log lines.
+            kwargs["headers"] = {"request_id": rid, **(kwargs.get("headers") or {})}
         app = self._get_app()
         if app.conf.task_always_eager:
             return super().apply_async(*args, **kwargs)

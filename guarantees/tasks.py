@@ -9,6 +9,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import Ignore, Reject, Retry
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from guarantees.operations import emails, exports, failures, reconciliation, sweeps
@@ -16,9 +17,8 @@ from guarantees.queue import RegistryTask
 from guarantees.services.certificates import certificates_issue_for_version
 from guarantees.services.checkpoints import ledger_checkpoint_create
 from guarantees.services.claims import claims_flag_overdue
-from guarantees.services.discharge_bulk import discharge_file_process_bulk
+from guarantees.services.discharge_bulk import discharge_file_process_bulk, transit_events_apply_queued
 from guarantees.services.statements import statement_issue_by_id, statements_issue_for_month
-from guarantees.services.events import transit_event_apply
 from guarantees.services.status_list import status_list_refresh
 from guarantees.services.transits import discharge_file_process
 
@@ -79,9 +79,9 @@ class ExportTask(RegistryTask):
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=10)
 def apply_transit_event(event_id: int):
-    """Apply one stored transit event (a release, most often) after the commit that stored it."""
-    event = transit_event_apply(event_id=event_id)
-    return event.status if event is not None else None
+    """Apply one stored transit event (a release, most often) after the commit that stored it, with the events
+    whose tasks are queued behind it (``transit_events_apply_queued``: a worker keeps up with the API)."""
+    return transit_events_apply_queued(event_id=int(event_id), limit=settings.REGISTRY_APPLY_EVENTS_TOGETHER)
 
 
 @shared_task(base=DischargeFileTask, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -40,6 +40,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics are answered here, before any rule of people's pages (guarantees.web.probes).
+    "guarantees.web.probes.ProbesMiddleware",
+    "guarantees.web.probes.RequestIdMiddleware",
+    "guarantees.web.probes.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -206,11 +210,4 @@ from config.settings.registry import *  # noqa: E402,F401,F403
 from config.settings.certificates import *  # noqa: E402,F401,F403
 from config.settings.security import *  # noqa: E402,F401,F403
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+from config.settings.observability import *  # noqa: E402,F401,F403

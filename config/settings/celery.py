@@ -65,6 +65,8 @@ CELERY_TASK_ROUTES = {
 # finds it applied and does nothing; when the workers keep up, the sweep finds nothing to do.
 REGISTRY_EVENT_SWEEP_AFTER_SECONDS = env_int("REGISTRY_EVENT_SWEEP_AFTER_SECONDS", 1)
 REGISTRY_SWEEP_EVENTS_EVERY_SECONDS = env_int("REGISTRY_SWEEP_EVENTS_EVERY_SECONDS", 1)
+# Events the task of one event applies with it, when their own tasks are still queued (transit_events_apply_queued).
+REGISTRY_APPLY_EVENTS_TOGETHER = env_int("REGISTRY_APPLY_EVENTS_TOGETHER", 100)
 # Rows a sweep locks (skip_locked) and handles per transaction.
 REGISTRY_SWEEP_BATCH = env_int("REGISTRY_SWEEP_BATCH", 200)
 # Seconds a sweep run may go on taking batches before it leaves the rest to its next run.

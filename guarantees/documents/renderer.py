@@ -28,6 +28,7 @@ import threading
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from guarantees import metrics
 from guarantees.documents.fetcher import html_document, static_base_url, static_url_fetcher
 from guarantees.documents.signing import keywords_format
 from guarantees.documents.words import amount_in_words
@@ -197,12 +198,13 @@ def certificate_render(*, content: dict, language: str, status_index: int) -> tu
         signer=signing_key().common_name,
         qr_text=certificate_qr_text(content=content, status_index=status_index),
     )
-    filename, mimetype, pdf = renderer.render(language)
-    with translation.override(language):
-        reason = gettext("Certificate of guarantee %(grn)s, version %(version)s, issued by the registry") % {
-            "grn": content["grn"], "version": content["version"],
-        }
-    signed = pdf_sign(pdf, reason=reason, location=settings.CERTIFICATE_SIGNING_LOCATION)
+    with metrics.certificate_render_timed():
+        filename, mimetype, pdf = renderer.render(language)
+        with translation.override(language):
+            reason = gettext("Certificate of guarantee %(grn)s, version %(version)s, issued by the registry") % {
+                "grn": content["grn"], "version": content["version"],
+            }
+        signed = pdf_sign(pdf, reason=reason, location=settings.CERTIFICATE_SIGNING_LOCATION)
     return filename, mimetype, signed, fingerprint
 
 

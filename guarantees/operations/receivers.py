@@ -4,8 +4,10 @@ it resolved. Eager tasks are not recorded: their error reaches the caller, who s
 
 import logging
 
-from celery.signals import task_failure, task_success
+from celery.signals import task_failure, task_postrun, task_prerun, task_success, worker_process_shutdown
 from django.conf import settings
+
+from guarantees import logs, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -13,6 +15,8 @@ logger = logging.getLogger(__name__)
 def record_task_failure(sender=None, task_id=None, exception=None, args=None, kwargs=None, einfo=None, **_):
     from guarantees.operations.failures import task_failure_record
 
+    if sender is not None:
+        metrics.TASK_FAILURES.labels(sender.name).inc()
     if sender is None or not getattr(settings, "REGISTRY_RECORD_TASK_FAILURES", False):
         return
     if getattr(sender.request, "is_eager", False):
@@ -36,6 +40,41 @@ def resolve_retried_failure(sender=None, **_):
         logger.exception("could not mark the retry %s resolved", task_id)
 
 
+_SWEEP_PREFIX = "guarantees.tasks.sweep_"
+
+
+def task_request_id_set(sender=None, task=None, **_):
+    """The request id of the request that queued the task (its message's header), for the task's log lines; a
+    task queued by beat or by another task without one gets its own."""
+    request = getattr(task, "request", None)
+    value = getattr(request, "request_id", None) or (getattr(request, "headers", None) or {}).get("request_id")
+    if request is not None and not getattr(request, "is_eager", False):
+        logs.request_id_set(logs.request_id_accept(value) or logs.request_id_new())
+
+
+def task_counted(sender=None, task=None, retval=None, state=None, **_):
+    name = getattr(task, "name", "") or ""
+    if name.startswith(_SWEEP_PREFIX) and state == "SUCCESS":
+        sweep = name[len(_SWEEP_PREFIX):]
+        metrics.SWEEP_RUNS.labels(sweep).inc()
+        if isinstance(retval, int):
+            metrics.SWEEP_ITEMS.labels(sweep).inc(retval)
+        elif isinstance(retval, list | tuple):
+            metrics.SWEEP_ITEMS.labels(sweep).inc(len(retval))
+    request = getattr(task, "request", None)
+    if request is not None and not getattr(request, "is_eager", False):
+        logs.request_id_set(None)
+
+
+def pool_process_ended(pid=None, **_):
+    import os
+
+    metrics.process_dead(pid or os.getpid())
+
+
 def connect() -> None:
     task_failure.connect(record_task_failure, dispatch_uid="guarantees.record_task_failure", weak=False)
     task_success.connect(resolve_retried_failure, dispatch_uid="guarantees.resolve_retried_failure", weak=False)
+    task_prerun.connect(task_request_id_set, dispatch_uid="guarantees.task_request_id", weak=False)
+    task_postrun.connect(task_counted, dispatch_uid="guarantees.task_counted", weak=False)
+    worker_process_shutdown.connect(pool_process_ended, dispatch_uid="guarantees.pool_process_ended", weak=False)

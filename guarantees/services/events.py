@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from guarantees import metrics
 from guarantees.errors import HIDDEN_REFUSALS, Conflict, DomainError, EventRefused, InvalidDeclaration, NotAllowed
 from guarantees.models import (
     DEFAULT_EVENT_RULES,
@@ -546,6 +547,8 @@ def transit_event_apply(*, event_id: int) -> TransitEvent | None:
                               transit=transit, hold=hold, now=now)
         if outcome is not None:
             _write_outcome(transit, guarantee, hold, outcome, reference=event.message_id)
+            if outcome.release:
+                metrics.release_lags_committed([(now - event.received_at).total_seconds()])
             event.status = EventStatus.APPLIED
             event.applied_at = now
         event.save(update_fields=["status", "error_code", "error_detail", "attempts", "applied_at"])

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from guarantees import metrics
 from guarantees.errors import Conflict
 from guarantees.models import EntryKind, Guarantee, Hold, HoldStatus, LedgerEntry
 from guarantees.services.status_list import status_list_changed
@@ -160,6 +161,7 @@ def ledger_append(
     guarantee.ledger_hash = built.hash
     guarantee.save(update_fields=[*BALANCE_FIELDS, "ledger_seq", "ledger_hash", "updated_at"])
     entry.save(force_insert=True)
+    metrics.ledger_entries_committed([kind])
     return entry
 
 
@@ -270,6 +272,7 @@ def ledger_hold_postgresql(
         )
         if cursor.rowcount != 1:
             raise RuntimeError(f"guarantee {guarantee_id} changed under its row lock; nothing was written.")
+        metrics.ledger_entries_committed([entry.kind])
     hold = Hold.from_db(
         conn.alias, None,
         (hold_id, guarantee_id, reference, HoldStatus.HELD.value, amount, amount, 0, 0, by.pk if by else None, now,

@@ -98,7 +98,7 @@ def test_forwarded_headers_are_appended_and_set_never_passed_through(nginx, tmp_
     # Appends the peer to whatever chain came in (accounts/network.py reads the last TRUSTED_PROXY_COUNT hops; a
     # second proxy in front would append its own); the scheme is nginx's own, whatever the client sent.
     assert headers == {"Host": "$http_host", "X-Forwarded-For": "$proxy_add_x_forwarded_for",
-                       "X-Forwarded-Proto": "$scheme"}
+                       "X-Forwarded-Proto": "$scheme", "X-Request-ID": "$request_id"}
 
 
 @pytest.fixture(scope="module")

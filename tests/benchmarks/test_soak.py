@@ -1,0 +1,38 @@
+"""``manage.py benchmark soak``, briefly (10 s at a low rate): gunicorn, a Celery worker with beat and a private
+redis-server are started, the open-loop load runs (declarations, their discharges, pages, a discharge file), and
+the report says every declaration answered 201 was stored with one hold entry, every discharge answered 202
+released its hold exactly once, the file's lines too, and the ledger is intact — in a database of its own,
+dropped at the end."""
+
+import json
+import shutil
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_a_short_soak_loses_nothing_and_doubles_nothing(tmp_path, monkeypatch, registry_signing_key):
+    monkeypatch.setenv("BENCHMARK_LOG_DIR", str(tmp_path))
+    out = StringIO()
+    call_command("benchmark", "soak", "--minutes", str(10 / 60), "--rate", "3", "--page-rate", "1",
+                 "--discharge-after", "1", "--file-lines", "20", "--guarantees", "5", "--web-workers", "2",
+                 "--worker-concurrency", "1", "--threads", "8", "--drain-timeout", "120", stdout=out, stderr=StringIO())
+    result = json.loads(out.getvalue())
+    checks = result["checks"]
+    assert checks["clean"], checks
+    assert checks["declarations_answered_201"] == result["kinds"]["declaration"]["ok"] > 0
+    assert checks["discharges_answered_202"] == result["kinds"]["event"]["ok"] > 0
+    assert checks["holds_released"] == checks["discharges_answered_202"]
+    assert checks["file_holds_released"] == 20
+    assert result["kinds"]["page"]["ok"] > 0 and result["kinds"]["page"]["errors"] == 0
+    assert result["kinds"]["declaration"]["p50_ms"] is not None
+    # Memory of every process it started, at the start of the load and at its end.
+    assert {"gunicorn", "celery"} <= set(result["memory"]["rss_kb_start"])
+    assert set(result["memory"]["rss_kb_end"]) >= set(result["memory"]["rss_kb_start"])
+    # /metrics of the multiprocess directory: the holds counted across the gunicorn workers.
+    assert result["metrics"]['caution_ledger_entries_total{kind="hold"}'] >= checks["declarations_answered_201"]
+    assert result["database"]["kept"] is False
