@@ -29,7 +29,8 @@ urlpatterns = [
     re_path(rf"^transits/{REF}$", transit_detail, name="transit-detail"),
     path("discharges/files", discharge_files, name="discharge-files"),
     re_path(r"^jobs/(?P<pk>[0-9]{1,18})$", job_detail, name="job-detail"),
-    re_path(r"^.*$", api_not_found),
+    # [\s\S], not ".": a path holding a newline is a JSON 404 too.
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
 
 # The reconciliation of open transits (guarantees.api.reconciliation), inserted before the catch-all 404 above.
