@@ -5,7 +5,7 @@ caller's administration's alone (another country's report is a 404). Sending the
 a customs system's bulk uploads (``discharge.upload``), as the discharge files do.
 """
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from guarantees.api.serializers import (
     DECLARATION_REF_RE,
     MAX_AMOUNT,
     AwareDateTimeField,
+    RegexField,
     Serializer,
     StrictIntegerField,
     enum_field,
@@ -29,10 +30,9 @@ from guarantees.operations.reconciliation import MAX_TRANSITS, reconciliation_re
 class ReconciliationTransitIn(Serializer):
     """A transit the customs system considers open."""
 
-    declaration_ref = serializers.RegexField(DECLARATION_REF_RE, max_length=64,
+    declaration_ref = RegexField(DECLARATION_REF_RE, max_length=64,
                                              help_text="The customs system's declaration reference.")
-    amount = extend_schema_field({"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_AMOUNT,
-                                  "nullable": True})(type("AmountField", (StrictIntegerField,), {}))(
+    amount = StrictIntegerField(
         min_value=0, max_value=MAX_AMOUNT, required=False, allow_null=True,
                                 help_text="What the customs system holds for the transit, in whole francs CFA; "
                                           "omitted or null: not compared.")

@@ -8,6 +8,7 @@ headers, the bearer form of the API key — is added by the post-processing hook
 """
 
 from django.utils import translation
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 
@@ -33,6 +34,32 @@ def english_schema(*, request=None) -> dict:
 
     with translation.override("en"):
         return SchemaGenerator().get_schema(request=request, public=True)
+
+
+# --- Strings as the server reads them ------------------------------------------------------------------------
+
+
+class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
+    """The API's text fields (``guarantees.api.serializers.CharField`` and its subclasses) with the pattern the
+    server enforces: their own (an office code, an HS code), or no NUL character and, unless blank is allowed,
+    one character that is not a space (DRF trims spaces and refuses NUL)."""
+
+    target_class = "guarantees.api.serializers.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        from guarantees.api.serializers import BLANK_TEXT_PATTERN, TEXT_PATTERN
+
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if "oneOf" in schema:  # drf-spectacular's "or blank" alternative: the pattern below says it in one schema
+            alternatives = schema.pop("oneOf")
+            schema.update({k: v for k, v in alternatives[0].items() if k != "minLength"})
+        own = getattr(self.target, "schema_pattern", None)
+        if own:
+            schema["pattern"] = own
+        elif "pattern" not in schema:
+            schema["pattern"] = BLANK_TEXT_PATTERN if self.target.allow_blank else TEXT_PATTERN
+        return schema
 
 
 # --- Error codes, by status ----------------------------------------------------------------------------------
@@ -167,6 +194,8 @@ def postprocess(result, generator, request, public):
             security = operation.get("security")
             if security and {"ApiKeyAuth": []} in security and {"BearerAuth": []} not in security:
                 security.insert(security.index({"ApiKeyAuth": []}) + 1, {"BearerAuth": []})
+            if method == "get" and path in LIST_FILTERS:
+                _filter_rules(operation, LIST_FILTERS[path])
             responses = operation.get("responses", {})
             if "429" in responses:
                 responses["429"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
@@ -174,7 +203,74 @@ def postprocess(result, generator, request, public):
                 responses["401"].setdefault("headers", {})["WWW-Authenticate"] = _WWW_AUTHENTICATE
             if method == "post" and "202" in responses and path in LOCATION_PATHS:
                 responses["202"].setdefault("headers", {})["Location"] = _LOCATION
+            for status, links in LINKS.get((path, method), {}).items():
+                if status in responses:
+                    responses[status]["links"] = links
     return result
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict:
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+# What an answer leads to: the operation to call next, and where its parameters come from (OpenAPI links; the
+# contract tests' stateful phase follows them).
+LINKS = {
+    ("/api/v1/transits", "post"): {
+        status: {
+            "GetTransit": _link("transits_retrieve", "The transit just declared.",
+                                declaration_ref="$response.body#/declaration_ref"),
+            "ReportEvent": _link("transits_events_create", "Report an event of the transit just declared.",
+                                 declaration_ref="$response.body#/declaration_ref"),
+            "GetGuarantee": _link("guarantees_retrieve", "The guarantee held.", grn="$response.body#/guarantee/grn"),
+        }
+        for status in ("200", "201")
+    },
+    ("/api/v1/transits", "get"): {"200": {
+        "GetTransit": _link("transits_retrieve", "The first transit of the page.",
+                            declaration_ref="$response.body#/results/0/declaration_ref"),
+    }},
+    ("/api/v1/transits/{declaration_ref}", "get"): {"200": {
+        "GetGuarantee": _link("guarantees_retrieve", "The guarantee that secures it.",
+                              grn="$response.body#/guarantee/grn"),
+        "ReportEvent": _link("transits_events_create", "Report an event of this transit.",
+                             declaration_ref="$response.body#/declaration_ref"),
+    }},
+    ("/api/v1/guarantees", "get"): {"200": {
+        "GetGuarantee": _link("guarantees_retrieve", "The first guarantee of the page.",
+                              grn="$response.body#/results/0/grn"),
+        "CheckGuarantee": _link("guarantees_check_create", "Check the first guarantee of the page.",
+                                grn="$response.body#/results/0/grn"),
+    }},
+    ("/api/v1/guarantees/{grn}", "get"): {"200": {
+        "CheckGuarantee": _link("guarantees_check_create", "Check this guarantee.", grn="$response.body#/grn"),
+    }},
+    ("/api/v1/discharges/files", "post"): {"202": {
+        "GetJob": _link("jobs_retrieve", "The progress of the file just sent.", id="$response.body#/job"),
+    }},
+    ("/api/v1/reconciliations", "post"): {"202": {
+        "GetReconciliation": _link("reconciliations_retrieve", "The report of the list just sent.",
+                                   id="$response.body#/reconciliation"),
+    }},
+}
+
+
+# The lists and their FilterSets: the schema of each text filter says what its form field enforces.
+LIST_FILTERS = {"/api/v1/transits": "TransitFilter", "/api/v1/guarantees": "GuaranteeFilter"}
+
+
+def _filter_rules(operation: dict, filterset_name: str) -> None:
+    import django_filters
+
+    from guarantees.api import filters
+
+    declared = getattr(filters, filterset_name).base_filters
+    for parameter in operation.get("parameters", []):
+        rule = declared.get(parameter["name"]) if parameter.get("in") == "query" else None
+        if isinstance(rule, django_filters.CharFilter) and not isinstance(rule, django_filters.ChoiceFilter):
+            parameter["schema"].update({"minLength": 1, "pattern": r"^[^\x00]*$"})
+            if rule.extra.get("max_length"):
+                parameter["schema"]["maxLength"] = rule.extra["max_length"]
 
 
 # The operations whose 202 names, in ``Location``, where to follow what was accepted.

@@ -55,12 +55,40 @@ class Serializer(serializers.Serializer):
 
 # --- Fields ----------------------------------------------------------------------------------------------
 
-# Free text: at least one character that is not a space, and no NUL character (DRF trims spaces and refuses NUL).
+# Free text: at least one character that is not a space, and no NUL character (DRF trims spaces and refuses NUL);
+# a text that may be blank: no NUL character.
 TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+BLANK_TEXT_PATTERN = r"^[^\x00]*$"
 OFFICE_CODE_PATTERN = r"^[A-Za-z0-9]{2,12}$"
 # 6 to 10 digits, dots and spaces allowed between them ("1006.30", "1006 30 00").
 HS_CODE_PATTERN = r"^[. ]*(?:[0-9][. ]*){6,10}$"
 HS_CODE_RE = re.compile(HS_CODE_PATTERN)
+
+
+class _StrictString:
+    """A JSON string, not a number turned into one (DRF's CharField takes ``123`` as ``"123"``)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CharField(_StrictString, serializers.CharField):
+    pass
+
+
+class RegexField(_StrictString, serializers.RegexField):
+    pass
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number, not ``"12.5"`` or ``true``."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def enum_field(values, field_class=serializers.CharField, **kwargs):
@@ -72,12 +100,11 @@ def enum_field(values, field_class=serializers.CharField, **kwargs):
     return cls(**kwargs)
 
 
-@extend_schema_field({"type": "string", "pattern": TEXT_PATTERN})
-class TextField(serializers.CharField):
-    """A required text: DRF refuses a blank or NUL-holding one; the schema says so with its pattern."""
+class TextField(CharField):
+    """A required text: DRF refuses a blank or NUL-holding one; the schema says so with its pattern
+    (``guarantees.api.schema.StrictCharFieldExtension``)."""
 
 
-@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": 10**15})
 class StrictIntegerField(serializers.IntegerField):
     """A JSON integer: ``4500000``, not ``4500000.0``, ``"4500000"`` or ``true``."""
 
@@ -111,9 +138,8 @@ class AwareDateTimeField(serializers.DateTimeField):
         return result
 
 
-@extend_schema_field({"type": "string", "pattern": OFFICE_CODE_PATTERN, "minLength": 2, "maxLength": 12,
-                      "example": "BFOUAG"})
-class OfficeCodeField(serializers.CharField):
+class OfficeCodeField(CharField):
+    schema_pattern = OFFICE_CODE_PATTERN
     default_error_messages = {"invalid_code": _("A customs office code (letters and digits) is required.")}
 
     def __init__(self, **kwargs):
@@ -134,8 +160,8 @@ def _hs_code(value: str) -> str:
     return value
 
 
-@extend_schema_field({"type": "string", "pattern": HS_CODE_PATTERN, "maxLength": 20, "example": "100630"})
-class HsCodeField(serializers.CharField):
+class HsCodeField(CharField):
+    schema_pattern = HS_CODE_PATTERN
     def __init__(self, **kwargs):
         super().__init__(max_length=20, trim_whitespace=False, validators=[_hs_code], **kwargs)
 
@@ -157,24 +183,24 @@ class GoodsLineIn(Serializer):
     """One line of goods of a declaration: what the amount at stake is computed from when no amount is sent."""
 
     hs_code = HsCodeField(help_text=_("Tariff heading of the goods (Harmonized System): 6 to 10 digits."))
-    description = serializers.CharField(max_length=250, required=False, allow_blank=True,
+    description = CharField(max_length=250, required=False, allow_blank=True,
                                         help_text=_("Plain description of the goods."))
     customs_value = StrictIntegerField(min_value=1, max_value=MAX_AMOUNT,
                                        help_text=_("Customs value, in whole francs CFA."))
-    gross_mass_kg = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=10**7,
+    gross_mass_kg = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=10**7,
                                            help_text=_("Gross mass in kilograms."))
 
 
 class TransportIn(Serializer):
     """How the goods travel: the vehicle, its containers and the customs seals."""
 
-    vehicle = serializers.CharField(max_length=40, required=False, allow_blank=True,
+    vehicle = CharField(max_length=40, required=False, allow_blank=True,
                                     help_text=_("Registration of the truck."))
     containers = serializers.ListField(
-        child=serializers.CharField(max_length=20, allow_blank=True), required=False, max_length=50,
+        child=CharField(max_length=20, allow_blank=True), required=False, max_length=50,
         help_text=_("Container numbers."),
     )
-    seals = serializers.ListField(child=serializers.CharField(max_length=40, allow_blank=True), required=False,
+    seals = serializers.ListField(child=CharField(max_length=40, allow_blank=True), required=False,
                                   max_length=100, help_text=_("Customs seal numbers."))
 
 
@@ -182,7 +208,7 @@ class TransitDeclareIn(Serializer):
     """A transit declaration: the hold it takes on the guarantee is the amount at stake (sent, or computed from
     the goods for each country on the route)."""
 
-    declaration_ref = serializers.RegexField(
+    declaration_ref = RegexField(
         DECLARATION_REF_RE, max_length=64,
         help_text=_("The customs system's own reference: letters, digits, '.', '_' and '-'; unique."),
         error_messages={"invalid": _("Use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or "
@@ -198,7 +224,7 @@ class TransitDeclareIn(Serializer):
         child=OfficeCodeField(), required=False, max_length=20,
         help_text=_("Border offices in order; optional when a corridor is named."),
     )
-    corridor = serializers.CharField(max_length=32, required=False, allow_null=True, allow_blank=True,
+    corridor = CharField(max_length=32, required=False, allow_null=True, allow_blank=True,
                                      help_text=_("Code of a corridor known to the registry (e.g. `LOM-OUA`); "
                                                  "its border offices are the route when none is sent."))
     declared_at = AwareDateTimeField(help_text=_("When the declaration was registered: ISO 8601 with its offset "
@@ -262,7 +288,7 @@ class TransitEventFileLineIn(TransitEventIn):
     `discharge`, as in a CSV file. Lines are checked one by one in the background; a refused line is listed
     in the job's `errors`."""
 
-    declaration_ref = serializers.CharField(max_length=64, help_text=_("The declaration the event is about."))
+    declaration_ref = CharField(max_length=64, help_text=_("The declaration the event is about."))
     type = serializers.ChoiceField(choices=EventType.choices, required=False, default=EventType.DISCHARGE,
                                    help_text=_("What happened; `discharge` when absent."))
 
@@ -273,19 +299,26 @@ class DischargeFileLineIn(Serializer):
     caller's country, the event rules) are then checked in the background, a refused line listed in the job's
     `errors` with its number and code."""
 
-    message_id = serializers.CharField(max_length=100, help_text=_("The sender's own id of this message: the "
+    message_id = CharField(max_length=100, help_text=_("The sender's own id of this message: the "
                                                                    "same id again is a replay."))
-    declaration_ref = serializers.CharField(max_length=64, help_text=_("The declaration the event is about."))
+    declaration_ref = CharField(max_length=64, help_text=_("The declaration the event is about."))
     type = serializers.ChoiceField(choices=EventType.choices, required=False, allow_null=True,
                                    help_text=_("What happened; `discharge` when absent or null, as in a CSV "
                                                "file."))
-    office = serializers.CharField(max_length=12, help_text=_("Code of the office where it happened (letters and "
+    office = CharField(max_length=12, help_text=_("Code of the office where it happened (letters and "
                                                               "digits): an office of the caller's country."))
-    occurred_at = serializers.CharField(max_length=64, help_text=_("When it happened: ISO 8601 with its offset "
+    occurred_at = CharField(max_length=64, help_text=_("When it happened: ISO 8601 with its offset "
                                                                    "(`2026-03-06T15:40:00Z`)."))
     amount_released = serializers.IntegerField(required=False, allow_null=True,
                                                help_text=_("Partial discharge only: the amount released, whole "
                                                            "francs CFA."))
+
+
+class DischargeFileJsonIn(Serializer):
+    """A discharge file as a JSON document."""
+
+    events = DischargeFileLineIn(many=True, allow_empty=False, help_text=_("The events, one per line of the "
+                                                                          "file."))
 
 
 class DischargeFileIn(Serializer):

@@ -523,7 +523,7 @@ def _json_line_problem(line) -> str | None:
         value = line.get(name)
         if not isinstance(value, str) or not 1 <= len(value) <= limit:
             return _("%(field)s must be a text of 1 to %(limit)s characters") % {"field": name, "limit": limit}
-    if line.get("type") is not None and line["type"] not in _EVENT_TYPES:
+    if line.get("type") is not None and (not isinstance(line["type"], str) or line["type"] not in _EVENT_TYPES):
         return _("type is not a known event type")
     amount = line.get("amount_released")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
@@ -547,8 +547,12 @@ def discharge_file_check(content: bytes, *, is_json: bool) -> None:
             data = json.loads(text)
         except (ValueError, RecursionError):
             raise InvalidFile({"file": [_("The file is not valid JSON.")]}) from None
+        if isinstance(data, dict) and set(data) == {"events"}:
+            data = data["events"]
         if not isinstance(data, list):
-            raise InvalidFile({"file": [_("A JSON file must be a list of events.")]})
+            raise InvalidFile({"file": [_("A JSON file must be {\"events\": [...]}, a list of events.")]})
+        if not data:
+            raise InvalidFile({"file": [_("The file has no events.")]})
         for number, line in enumerate(data, start=1):
             problem = _json_line_problem(line)
             if problem:
@@ -583,17 +587,21 @@ class DischargeFileViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Send a file of discharge events",
-        description="A CSV (header `message_id,declaration_ref,type,office,occurred_at,amount_released`; "
-                    "`type` defaults to `discharge`) or a JSON list of events, as a multipart `file` or as the "
-                    "raw body (`Content-Type: text/csv` or `application/json`, optional `?filename=`). "
-                    "Processed in the background; each line is one event with the same idempotency as "
-                    "`POST /transits/{declaration_ref}/events`.",
+        description="A CSV (UTF-8, header `message_id,declaration_ref,type,office,occurred_at,amount_released`) "
+                    "or a JSON document `{\"events\": [...]}` (a bare JSON list of the same events is taken too), "
+                    "as a multipart `file` or as the raw body (`Content-Type: text/csv` or `application/json`, "
+                    "optional `?filename=`). In both formats `type` defaults to `discharge`.\n\n"
+                    "The file is checked at once: empty, not UTF-8, a CSV without its header, JSON that does not "
+                    "parse or is not a list of event objects with their fields is refused with 400 `invalid_file` "
+                    "and nothing is stored. Then it is processed in the background; each line is one event with "
+                    "the same rules and idempotency as `POST /transits/{declaration_ref}/events`, a refused line "
+                    "listed in the job's `errors` with its number and code.",
         parameters=[OpenApiParameter("filename", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
                                      description="Name of the file, for a raw body.")],
         request={
             "multipart/form-data": s.DischargeFileIn,
             "text/csv": OpenApiTypes.STR,
-            "application/json": s.DischargeFileLineIn(many=True),
+            "application/json": s.DischargeFileJsonIn,
         },
         responses=_errors(
             401, 403, 415, 429,
