@@ -24,8 +24,9 @@ class EnglishSchemaView(SpectacularAPIView):
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         # The generator resolves every translatable text while it runs, so the override covers them all.
+        # (Not super().get(): it would switch to the language of a ``?lang=`` parameter.)
         with translation.override("en"):
-            return super().get(request, *args, **kwargs)
+            return self._get_schema_response(request)
 
 
 def english_schema(*, request=None) -> dict:
@@ -194,6 +195,8 @@ def postprocess(result, generator, request, public):
             security = operation.get("security")
             if security and {"ApiKeyAuth": []} in security and {"BearerAuth": []} not in security:
                 security.insert(security.index({"ApiKeyAuth": []}) + 1, {"BearerAuth": []})
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True  # every body the API takes has what it needs
             if method == "get" and path in LIST_FILTERS:
                 _filter_rules(operation, LIST_FILTERS[path])
             responses = operation.get("responses", {})

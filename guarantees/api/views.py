@@ -151,6 +151,7 @@ class Pagination(PageNumberPagination):
         response["properties"]["next"]["description"] = "Link to the next page; null on the last."
         response["properties"]["previous"]["description"] = "Link to the previous page; null on the first."
         response["required"] = ["count", "next", "previous", "results"]
+        response["description"] = "One page of results, with the links to the pages around it."
         return response
 
 
@@ -508,6 +509,7 @@ class RawJsonParser(_RawBodyParser):
 _FILE_REQUIRED = ("message_id", "declaration_ref", "office", "occurred_at")
 _FILE_TEXT_LIMITS = {"message_id": 100, "declaration_ref": 64, "office": 12, "occurred_at": 64}
 _EVENT_TYPES = frozenset(EventType.values)
+_TEXT = re.compile(s.TEXT_PATTERN)
 
 
 def _json_line_problem(line) -> str | None:
@@ -521,7 +523,7 @@ def _json_line_problem(line) -> str | None:
             return _("lacks %(field)s") % {"field": name}
     for name, limit in _FILE_TEXT_LIMITS.items():
         value = line.get(name)
-        if not isinstance(value, str) or not 1 <= len(value) <= limit:
+        if not isinstance(value, str) or len(value) > limit or not _TEXT.match(value):
             return _("%(field)s must be a text of 1 to %(limit)s characters") % {"field": name, "limit": limit}
     if line.get("type") is not None and (not isinstance(line["type"], str) or line["type"] not in _EVENT_TYPES):
         return _("type is not a known event type")
@@ -600,7 +602,8 @@ class DischargeFileViewSet(viewsets.GenericViewSet):
                                      description="Name of the file, for a raw body.")],
         request={
             "multipart/form-data": s.DischargeFileIn,
-            "text/csv": OpenApiTypes.STR,
+            "text/csv": {"type": "string", "minLength": 1,
+                         "description": "The CSV file, UTF-8, its first line naming the columns."},
             "application/json": s.DischargeFileJsonIn,
         },
         responses=_errors(
@@ -627,6 +630,8 @@ class DischargeFileViewSet(viewsets.GenericViewSet):
             content = data.content
             media_type = data.media_type
         else:
+            if (request.content_type or "").split(";")[0].strip() in ("text/csv", "application/json"):
+                raise InvalidFile({"file": [_("The file is empty.")]})  # a raw body with nothing in it
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError({"file": [_("Send the file in the field \"file\", or as the raw body.")]})
