@@ -36,7 +36,7 @@ def test_the_whole_api_keeps_its_contract(live_api, tmp_path):
         "--report", "junit", "--report-dir", str(tmp_path),
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.contract.st_hooks", "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
+    run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=420)
     output = run.stdout + run.stderr
     (tmp_path / "schemathesis.txt").write_text(output)
     assert "Stateful" in output, output[-4000:]
