@@ -85,22 +85,22 @@ class StrictFilterSet(django_filters.FilterSet):
 
 
 class TransitFilter(StrictFilterSet):
-    status = django_filters.ChoiceFilter(choices=TransitStatus.choices, help_text=_("Transit status."))
+    status = django_filters.ChoiceFilter(choices=TransitStatus.choices, help_text=("Transit status."))
     office = django_filters.CharFilter(
         method="filter_office", max_length=12, strip=False,
-        help_text=_("Code of an office on the route (departure, border or destination)."),
+        help_text=("Code of an office on the route (departure, border or destination)."),
     )
     guarantee = django_filters.CharFilter(method="filter_guarantee", max_length=30, strip=False,
-                                          help_text=_("Guarantee reference number (GRN)."))
+                                          help_text=("Guarantee reference number (GRN)."))
     corridor = django_filters.CharFilter(field_name="corridor__code", max_length=32, strip=False,
-                                         help_text=_("Corridor code, e.g. `LOM-OUA`."))
-    overdue = StrictBooleanFilter(method="filter_overdue", help_text=_("`true`: only transits still open past their time "
+                                         help_text=("Corridor code, e.g. `LOM-OUA`."))
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text=("`true`: only transits still open past their time "
                                                                     "limit; `false`: only the others."))
     declared_after = UtcIsoDateTimeFilter(
-        field_name="declared_at", lookup_expr="gte", help_text=_("Declared at or after this instant (RFC 3339, with its offset).")
+        field_name="declared_at", lookup_expr="gte", help_text=("Declared at or after this instant (RFC 3339, with its offset).")
     )
     declared_before = UtcIsoDateTimeFilter(
-        field_name="declared_at", lookup_expr="lt", help_text=_("Declared before this instant (RFC 3339, with its offset).")
+        field_name="declared_at", lookup_expr="lt", help_text=("Declared before this instant (RFC 3339, with its offset).")
     )
 
     class Meta:
@@ -123,7 +123,7 @@ class TransitFilter(StrictFilterSet):
 
 
 class GuaranteeFilter(StrictFilterSet):
-    status = django_filters.ChoiceFilter(choices=GuaranteeStatus.choices, help_text=_("Guarantee status."))
+    status = django_filters.ChoiceFilter(choices=GuaranteeStatus.choices, help_text=("Guarantee status."))
 
     class Meta:
         fields: list[str] = []

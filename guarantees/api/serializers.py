@@ -1,5 +1,8 @@
 """What the API accepts (``...In``) and what it answers (``...Out``), kept apart.
 
+Docstrings and ``help_text`` are the schema's descriptions, written for the people integrating, in English (the
+schema is English whatever the request's language, so they are not translated); error messages are.
+
 Input serializers only parse and bound the input (types, lengths, formats); the business rules live in the
 services. Amounts are whole francs CFA: JSON integers only, never a float or a string. Output serializers
 read plain dicts or model rows and give the field names of API.md.
@@ -171,37 +174,37 @@ class HsCodeField(CharField):
 class GuaranteeCheckIn(Serializer):
     """What a customs system sends to check a guarantee before it declares a transit on it."""
 
-    access_code = TextField(max_length=16, help_text=_("The guarantee's access code, as the forwarder gave it "
+    access_code = TextField(max_length=16, help_text=("The guarantee's access code, as the forwarder gave it "
                                                        "(4 characters, e.g. `7K2Q`)."))
     amount = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_AMOUNT,
-        help_text=_("Amount the caller wants to secure, in whole francs CFA; answers whether it is covered."),
+        help_text=("Amount the caller wants to secure, in whole francs CFA; answers whether it is covered."),
     )
 
 
 class GoodsLineIn(Serializer):
     """One line of goods of a declaration: what the amount at stake is computed from when no amount is sent."""
 
-    hs_code = HsCodeField(help_text=_("Tariff heading of the goods (Harmonized System): 6 to 10 digits."))
+    hs_code = HsCodeField(help_text=("Tariff heading of the goods (Harmonized System): 6 to 10 digits."))
     description = CharField(max_length=250, required=False, allow_blank=True,
-                                        help_text=_("Plain description of the goods."))
+                                        help_text=("Plain description of the goods."))
     customs_value = StrictIntegerField(min_value=1, max_value=MAX_AMOUNT,
-                                       help_text=_("Customs value, in whole francs CFA."))
+                                       help_text=("Customs value, in whole francs CFA."))
     gross_mass_kg = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=10**7,
-                                           help_text=_("Gross mass in kilograms."))
+                                           help_text=("Gross mass in kilograms."))
 
 
 class TransportIn(Serializer):
     """How the goods travel: the vehicle, its containers and the customs seals."""
 
     vehicle = CharField(max_length=40, required=False, allow_blank=True,
-                                    help_text=_("Registration of the truck."))
+                                    help_text=("Registration of the truck."))
     containers = serializers.ListField(
         child=CharField(max_length=20, allow_blank=True), required=False, max_length=50,
-        help_text=_("Container numbers."),
+        help_text=("Container numbers."),
     )
     seals = serializers.ListField(child=CharField(max_length=40, allow_blank=True), required=False,
-                                  max_length=100, help_text=_("Customs seal numbers."))
+                                  max_length=100, help_text=("Customs seal numbers."))
 
 
 class TransitDeclareIn(Serializer):
@@ -210,31 +213,31 @@ class TransitDeclareIn(Serializer):
 
     declaration_ref = RegexField(
         DECLARATION_REF_RE, max_length=64,
-        help_text=_("The customs system's own reference: letters, digits, '.', '_' and '-'; unique."),
+        help_text=("The customs system's own reference: letters, digits, '.', '_' and '-'; unique."),
         error_messages={"invalid": _("Use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or "
                                      "digit.")},
     )
-    grn = TextField(max_length=30, help_text=_("Guarantee reference number (GRN) of the guarantee to hold."))
-    access_code = TextField(max_length=16, help_text=_("The guarantee's access code, as the forwarder gave it."))
-    office_of_departure = OfficeCodeField(help_text=_("Code of the office of departure: an office of the caller's "
+    grn = TextField(max_length=30, help_text=("Guarantee reference number (GRN) of the guarantee to hold."))
+    access_code = TextField(max_length=16, help_text=("The guarantee's access code, as the forwarder gave it."))
+    office_of_departure = OfficeCodeField(help_text=("Code of the office of departure: an office of the caller's "
                                                       "country, known to the registry."))
-    office_of_destination = OfficeCodeField(help_text=_("Code of the office of destination, known to the "
+    office_of_destination = OfficeCodeField(help_text=("Code of the office of destination, known to the "
                                                         "registry."))
     route = serializers.ListField(
         child=OfficeCodeField(), required=False, max_length=20,
-        help_text=_("Border offices in order; optional when a corridor is named."),
+        help_text=("Border offices in order; optional when a corridor is named."),
     )
     corridor = CharField(max_length=32, required=False, allow_null=True, allow_blank=True,
-                                     help_text=_("Code of a corridor known to the registry (e.g. `LOM-OUA`); "
+                                     help_text=("Code of a corridor known to the registry (e.g. `LOM-OUA`); "
                                                  "its border offices are the route when none is sent."))
-    declared_at = AwareDateTimeField(help_text=_("When the declaration was registered: ISO 8601 with its offset "
+    declared_at = AwareDateTimeField(help_text=("When the declaration was registered: ISO 8601 with its offset "
                                                   "(`2026-03-02T09:15:00Z`), from 2000-01-01 to no later than a day "
                                                   "after the registry's clock."))
     amount = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_AMOUNT,
-        help_text=_("Amount at stake computed by the customs system; when absent it is computed from the goods."),
+        help_text=("Amount at stake computed by the customs system; when absent it is computed from the goods."),
     )
-    goods = GoodsLineIn(many=True, required=False, max_length=500, help_text=_("The goods carried."))
+    goods = GoodsLineIn(many=True, required=False, max_length=500, help_text=("The goods carried."))
     transport = TransportIn(required=False)
 
     def to_service_data(self) -> dict:
@@ -258,17 +261,17 @@ class TransitEventIn(Serializer):
     """An event of a transit reported by a customs system: border exit or entry, arrival, discharge, partial
     discharge, cancellation."""
 
-    message_id = TextField(max_length=100, help_text=_("The sender's own id of this message: the same id again "
+    message_id = TextField(max_length=100, help_text=("The sender's own id of this message: the same id again "
                                                        "is a replay."))
-    type = serializers.ChoiceField(choices=EventType.choices, help_text=_("What happened."))
-    office = OfficeCodeField(help_text=_("Code of the office where it happened: an office of the caller's "
+    type = serializers.ChoiceField(choices=EventType.choices, help_text=("What happened."))
+    office = OfficeCodeField(help_text=("Code of the office where it happened: an office of the caller's "
                                          "country."))
-    occurred_at = AwareDateTimeField(help_text=_("When it happened: ISO 8601 with its offset "
+    occurred_at = AwareDateTimeField(help_text=("When it happened: ISO 8601 with its offset "
                                                    "(`2026-03-02T09:15:00Z`), from 2000-01-01 to no later than a "
                                                    "day after the registry's clock."))
     amount_released = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_AMOUNT,
-        help_text=_("Partial discharge only (and required for it): the amount released, in whole francs CFA."),
+        help_text=("Partial discharge only (and required for it): the amount released, in whole francs CFA."),
     )
 
     def validate(self, attrs):
@@ -288,9 +291,9 @@ class TransitEventFileLineIn(TransitEventIn):
     `discharge`, as in a CSV file. Lines are checked one by one in the background; a refused line is listed
     in the job's `errors`."""
 
-    declaration_ref = CharField(max_length=64, help_text=_("The declaration the event is about."))
+    declaration_ref = CharField(max_length=64, help_text=("The declaration the event is about."))
     type = serializers.ChoiceField(choices=EventType.choices, required=False, default=EventType.DISCHARGE,
-                                   help_text=_("What happened; `discharge` when absent."))
+                                   help_text=("What happened; `discharge` when absent."))
 
 
 class DischargeFileLineIn(Serializer):
@@ -299,32 +302,32 @@ class DischargeFileLineIn(Serializer):
     caller's country, the event rules) are then checked in the background, a refused line listed in the job's
     `errors` with its number and code."""
 
-    message_id = CharField(max_length=100, help_text=_("The sender's own id of this message: the "
+    message_id = CharField(max_length=100, help_text=("The sender's own id of this message: the "
                                                                    "same id again is a replay."))
-    declaration_ref = CharField(max_length=64, help_text=_("The declaration the event is about."))
+    declaration_ref = CharField(max_length=64, help_text=("The declaration the event is about."))
     type = serializers.ChoiceField(choices=EventType.choices, required=False, allow_null=True,
-                                   help_text=_("What happened; `discharge` when absent or null, as in a CSV "
+                                   help_text=("What happened; `discharge` when absent or null, as in a CSV "
                                                "file."))
-    office = CharField(max_length=12, help_text=_("Code of the office where it happened (letters and "
+    office = CharField(max_length=12, help_text=("Code of the office where it happened (letters and "
                                                               "digits): an office of the caller's country."))
-    occurred_at = CharField(max_length=64, help_text=_("When it happened: ISO 8601 with its offset "
+    occurred_at = CharField(max_length=64, help_text=("When it happened: ISO 8601 with its offset "
                                                                    "(`2026-03-06T15:40:00Z`)."))
     amount_released = serializers.IntegerField(required=False, allow_null=True,
-                                               help_text=_("Partial discharge only: the amount released, whole "
+                                               help_text=("Partial discharge only: the amount released, whole "
                                                            "francs CFA."))
 
 
 class DischargeFileJsonIn(Serializer):
     """A discharge file as a JSON document."""
 
-    events = DischargeFileLineIn(many=True, allow_empty=False, help_text=_("The events, one per line of the "
+    events = DischargeFileLineIn(many=True, allow_empty=False, help_text=("The events, one per line of the "
                                                                           "file."))
 
 
 class DischargeFileIn(Serializer):
     """A discharge file sent as a multipart form."""
 
-    file = serializers.FileField(help_text=_("UTF-8 CSV with the header message_id, declaration_ref, type, "
+    file = serializers.FileField(help_text=("UTF-8 CSV with the header message_id, declaration_ref, type, "
                                              "office, occurred_at, amount_released; or a JSON list of events."))
 
 
@@ -333,37 +336,37 @@ class DischargeFileIn(Serializer):
 class PrincipalOut(Serializer):
     """The forwarder (principal) the guarantee secures."""
 
-    name = serializers.CharField(help_text=_("Registered name."))
-    tin = serializers.CharField(help_text=_("Tax identification number."))
+    name = serializers.CharField(help_text=("Registered name."))
+    tin = serializers.CharField(help_text=("Tax identification number."))
 
 
 class GuarantorOut(Serializer):
     """The bank that issued the guarantee."""
 
-    name = serializers.CharField(help_text=_("Name of the bank."))
+    name = serializers.CharField(help_text=("Name of the bank."))
 
 
 _CHECK_REASONS = ("suspended", "expired", "cancelled", "closed", "not_active", "not_yet_valid",
                   "insufficient_balance")
-_CURRENCY = enum_field(["XOF"], help_text=_("Always XOF: amounts are whole francs CFA."))
+_CURRENCY = enum_field(["XOF"], help_text=("Always XOF: amounts are whole francs CFA."))
 
 
 class GuaranteeCheckOut(Serializer):
     """Whether a guarantee can secure a transit now, with its live available balance."""
 
-    grn = serializers.CharField(help_text=_("Guarantee reference number."))
-    status = serializers.ChoiceField(choices=GuaranteeStatus.choices, help_text=_("Status of the guarantee."))
-    valid = serializers.BooleanField(help_text=_("True when it can secure a transit now (no reason against)."))
+    grn = serializers.CharField(help_text=("Guarantee reference number."))
+    status = serializers.ChoiceField(choices=GuaranteeStatus.choices, help_text=("Status of the guarantee."))
+    valid = serializers.BooleanField(help_text=("True when it can secure a transit now (no reason against)."))
     reasons = serializers.ListField(
         child=enum_field(_CHECK_REASONS),
-        help_text=_("Why the guarantee cannot secure a transit now; empty when `valid`."),
+        help_text=("Why the guarantee cannot secure a transit now; empty when `valid`."),
     )
     currency = _CURRENCY
-    available = serializers.IntegerField(help_text=_("Available balance now, whole francs CFA."))
-    sufficient = serializers.BooleanField(allow_null=True, help_text=_("Whether `available` covers the amount "
+    available = serializers.IntegerField(help_text=("Available balance now, whole francs CFA."))
+    sufficient = serializers.BooleanField(allow_null=True, help_text=("Whether `available` covers the amount "
                                                                        "asked; null when none was asked."))
-    valid_until = serializers.DateField(help_text=_("Last day of validity."))
-    countries = serializers.ListField(child=serializers.CharField(), help_text=_("Countries covered (ISO codes)."))
+    valid_until = serializers.DateField(help_text=("Last day of validity."))
+    countries = serializers.ListField(child=serializers.CharField(), help_text=("Countries covered (ISO codes)."))
     principal = PrincipalOut()
     guarantor = GuarantorOut()
 
@@ -371,34 +374,34 @@ class GuaranteeCheckOut(Serializer):
 class BalanceOut(Serializer):
     """The guarantee's amounts, in whole francs CFA: `available` = `amount` − `held` − `claimed` − `paid`."""
 
-    amount = serializers.IntegerField(help_text=_("Reference amount."))
-    held = serializers.IntegerField(help_text=_("Held by open transits."))
-    claimed = serializers.IntegerField(help_text=_("Claimed by customs, not yet paid."))
-    paid = serializers.IntegerField(help_text=_("Paid by the bank on claims."))
-    available = serializers.IntegerField(help_text=_("What can still be held (never below zero)."))
+    amount = serializers.IntegerField(help_text=("Reference amount."))
+    held = serializers.IntegerField(help_text=("Held by open transits."))
+    claimed = serializers.IntegerField(help_text=("Claimed by customs, not yet paid."))
+    paid = serializers.IntegerField(help_text=("Paid by the bank on claims."))
+    available = serializers.IntegerField(help_text=("What can still be held (never below zero)."))
 
 
 class OpenHoldOut(Serializer):
     """A hold still open on the guarantee: the transit it secures and the amounts."""
 
-    declaration_ref = serializers.CharField(source="reference", help_text=_("The transit's declaration."))
-    status = serializers.ChoiceField(choices=HoldStatus.choices, help_text=_("Status of the hold."))
-    amount_taken = serializers.IntegerField(source="initial_amount", help_text=_("Amount first held."))
-    amount_held = serializers.IntegerField(source="amount", help_text=_("Amount still held."))
-    claimed = serializers.IntegerField(source="claimed_amount", help_text=_("Amount claimed on it."))
-    taken_at = serializers.DateTimeField(source="created_at", help_text=_("When it was taken."))
+    declaration_ref = serializers.CharField(source="reference", help_text=("The transit's declaration."))
+    status = serializers.ChoiceField(choices=HoldStatus.choices, help_text=("Status of the hold."))
+    amount_taken = serializers.IntegerField(source="initial_amount", help_text=("Amount first held."))
+    amount_held = serializers.IntegerField(source="amount", help_text=("Amount still held."))
+    claimed = serializers.IntegerField(source="claimed_amount", help_text=("Amount claimed on it."))
+    taken_at = serializers.DateTimeField(source="created_at", help_text=("When it was taken."))
 
 
 class GuaranteeOut(Serializer):
     """A guarantee (caution unique) as the caller may see it."""
 
-    grn = serializers.CharField(allow_null=True, help_text=_("Guarantee reference number; null until the "
+    grn = serializers.CharField(allow_null=True, help_text=("Guarantee reference number; null until the "
                                                              "guarantee is issued."))
-    status = serializers.ChoiceField(choices=GuaranteeStatus.choices, help_text=_("Status of the guarantee."))
+    status = serializers.ChoiceField(choices=GuaranteeStatus.choices, help_text=("Status of the guarantee."))
     currency = _CURRENCY
-    valid_from = serializers.DateField(help_text=_("First day of validity."))
-    valid_until = serializers.DateField(help_text=_("Last day of validity."))
-    countries = serializers.SerializerMethodField(help_text=_("Countries covered (ISO codes)."))
+    valid_from = serializers.DateField(help_text=("First day of validity."))
+    valid_until = serializers.DateField(help_text=("Last day of validity."))
+    countries = serializers.SerializerMethodField(help_text=("Countries covered (ISO codes)."))
     principal = serializers.SerializerMethodField()
     guarantor = serializers.SerializerMethodField()
     balance = serializers.SerializerMethodField()
@@ -434,50 +437,50 @@ class GuaranteeDetailOut(GuaranteeOut):
 class GuaranteeRefOut(Serializer):
     """The guarantee a declaration holds, with its balance right after the hold."""
 
-    grn = serializers.CharField(help_text=_("Guarantee reference number."))
-    available = serializers.IntegerField(help_text=_("Available balance right after this transit's hold was "
+    grn = serializers.CharField(help_text=("Guarantee reference number."))
+    available = serializers.IntegerField(help_text=("Available balance right after this transit's hold was "
                                                      "taken, whole francs CFA."))
 
 
 class TransitDeclaredOut(Serializer):
     """The receipt of a declaration: what was held and until when; the same on every replay."""
 
-    declaration_ref = serializers.CharField(help_text=_("The declaration."))
-    status = serializers.ChoiceField(choices=[TransitStatus.DECLARED], help_text=_("Always `declared`."))
-    amount_held = serializers.IntegerField(help_text=_("Amount held on the guarantee, whole francs CFA."))
-    deadline = serializers.DateTimeField(help_text=_("Time limit to discharge the transit."))
+    declaration_ref = serializers.CharField(help_text=("The declaration."))
+    status = serializers.ChoiceField(choices=[TransitStatus.DECLARED], help_text=("Always `declared`."))
+    amount_held = serializers.IntegerField(help_text=("Amount held on the guarantee, whole francs CFA."))
+    deadline = serializers.DateTimeField(help_text=("Time limit to discharge the transit."))
     guarantee = GuaranteeRefOut()
 
 
 class TransitGuaranteeOut(Serializer):
     """The guarantee that secures the transit."""
 
-    grn = serializers.CharField(help_text=_("Guarantee reference number."))
+    grn = serializers.CharField(help_text=("Guarantee reference number."))
 
 
 class TransitOut(Serializer):
     """A transit under the guarantee as the caller may see it."""
 
-    declaration_ref = serializers.CharField(help_text=_("The customs system's declaration reference."))
-    status = serializers.ChoiceField(choices=TransitStatus.choices, help_text=_("Where the transit stands."))
+    declaration_ref = serializers.CharField(help_text=("The customs system's declaration reference."))
+    status = serializers.ChoiceField(choices=TransitStatus.choices, help_text=("Where the transit stands."))
     guarantee = serializers.SerializerMethodField()
     office_of_departure = serializers.CharField(source="office_of_departure.code",
-                                                help_text=_("Code of the office of departure."))
+                                                help_text=("Code of the office of departure."))
     office_of_destination = serializers.CharField(source="office_of_destination.code",
-                                                  help_text=_("Code of the office of destination."))
-    route = serializers.SerializerMethodField(help_text=_("Border offices in order."))
-    corridor = serializers.SerializerMethodField(help_text=_("Corridor code; null when the route was given "
+                                                  help_text=("Code of the office of destination."))
+    route = serializers.SerializerMethodField(help_text=("Border offices in order."))
+    corridor = serializers.SerializerMethodField(help_text=("Corridor code; null when the route was given "
                                                              "office by office."))
-    declared_at = serializers.DateTimeField(help_text=_("When it was declared."))
-    deadline = serializers.DateTimeField(help_text=_("Time limit to discharge it."))
-    overdue = serializers.SerializerMethodField(help_text=_("Still open past its time limit."))
-    amount_held = serializers.IntegerField(help_text=_("Amount at stake held on the guarantee, whole francs CFA."))
+    declared_at = serializers.DateTimeField(help_text=("When it was declared."))
+    deadline = serializers.DateTimeField(help_text=("Time limit to discharge it."))
+    overdue = serializers.SerializerMethodField(help_text=("Still open past its time limit."))
+    amount_held = serializers.IntegerField(help_text=("Amount at stake held on the guarantee, whole francs CFA."))
     amount_source = serializers.ChoiceField(choices=AmountSource.choices,
-                                            help_text=_("`declared` (sent by the customs system) or `computed` "
+                                            help_text=("`declared` (sent by the customs system) or `computed` "
                                                         "(from the goods)."))
-    arrived_at = serializers.DateTimeField(allow_null=True, help_text=_("Arrival at destination, if any."))
-    discharged_at = serializers.DateTimeField(allow_null=True, help_text=_("Discharge, if any."))
-    cancelled_at = serializers.DateTimeField(allow_null=True, help_text=_("Cancellation, if any."))
+    arrived_at = serializers.DateTimeField(allow_null=True, help_text=("Arrival at destination, if any."))
+    discharged_at = serializers.DateTimeField(allow_null=True, help_text=("Discharge, if any."))
+    cancelled_at = serializers.DateTimeField(allow_null=True, help_text=("Cancellation, if any."))
 
     @extend_schema_field(TransitGuaranteeOut)
     def get_guarantee(self, obj) -> dict:
@@ -509,90 +512,90 @@ def _event_error_codes():
 class TransitEventOut(Serializer):
     """An event of the transit as the registry received it, with what became of it."""
 
-    message_id = serializers.CharField(help_text=_("The sender's id of the message."))
-    type = serializers.ChoiceField(choices=EventType.choices, help_text=_("What happened."))
-    office = serializers.CharField(source="office.code", help_text=_("Code of the office."))
-    occurred_at = serializers.DateTimeField(help_text=_("When it happened."))
-    amount_released = serializers.IntegerField(allow_null=True, help_text=_("Partial discharge: the amount "
+    message_id = serializers.CharField(help_text=("The sender's id of the message."))
+    type = serializers.ChoiceField(choices=EventType.choices, help_text=("What happened."))
+    office = serializers.CharField(source="office.code", help_text=("Code of the office."))
+    occurred_at = serializers.DateTimeField(help_text=("When it happened."))
+    amount_released = serializers.IntegerField(allow_null=True, help_text=("Partial discharge: the amount "
                                                                             "released."))
     status = serializers.ChoiceField(choices=EventStatus.choices,
-                                     help_text=_("`received` (to apply), `waiting` (for its declaration), "
+                                     help_text=("`received` (to apply), `waiting` (for its declaration), "
                                                  "`applied` or `rejected` (kept, refused: see `error_code`)."))
-    error_code = enum_field(_event_error_codes(), help_text=_("Why it was refused (empty unless `rejected`)."))
-    received_at = serializers.DateTimeField(help_text=_("When the registry received it."))
+    error_code = enum_field(_event_error_codes(), help_text=("Why it was refused (empty unless `rejected`)."))
+    received_at = serializers.DateTimeField(help_text=("When the registry received it."))
 
 
 class TransitHoldOut(Serializer):
     """The hold the transit has on the guarantee."""
 
-    status = serializers.ChoiceField(choices=HoldStatus.choices, help_text=_("Status of the hold."))
-    amount_taken = serializers.IntegerField(source="initial_amount", help_text=_("Amount first held."))
-    amount_held = serializers.IntegerField(source="amount", help_text=_("Amount still held."))
-    claimed = serializers.IntegerField(source="claimed_amount", help_text=_("Amount claimed on it."))
-    paid = serializers.IntegerField(source="paid_amount", help_text=_("Amount paid on the claim."))
-    taken_at = serializers.DateTimeField(source="created_at", help_text=_("When it was taken."))
-    closed_at = serializers.DateTimeField(allow_null=True, help_text=_("When it was closed, if it is."))
+    status = serializers.ChoiceField(choices=HoldStatus.choices, help_text=("Status of the hold."))
+    amount_taken = serializers.IntegerField(source="initial_amount", help_text=("Amount first held."))
+    amount_held = serializers.IntegerField(source="amount", help_text=("Amount still held."))
+    claimed = serializers.IntegerField(source="claimed_amount", help_text=("Amount claimed on it."))
+    paid = serializers.IntegerField(source="paid_amount", help_text=("Amount paid on the claim."))
+    taken_at = serializers.DateTimeField(source="created_at", help_text=("When it was taken."))
+    closed_at = serializers.DateTimeField(allow_null=True, help_text=("When it was closed, if it is."))
 
 
 class TransitStopOut(Serializer):
     """One office on the transit's route."""
 
-    position = serializers.IntegerField(help_text=_("0 for departure, then each border, then destination."))
-    office = serializers.CharField(source="office.code", help_text=_("Code of the office."))
-    country = serializers.CharField(source="country_id", help_text=_("Country of the office (ISO code)."))
-    role = serializers.ChoiceField(choices=StopRole.choices, help_text=_("The office's part in the route."))
+    position = serializers.IntegerField(help_text=("0 for departure, then each border, then destination."))
+    office = serializers.CharField(source="office.code", help_text=("Code of the office."))
+    country = serializers.CharField(source="country_id", help_text=("Country of the office (ISO code)."))
+    role = serializers.ChoiceField(choices=StopRole.choices, help_text=("The office's part in the route."))
 
 
 class GoodsLineOut(Serializer):
     """One line of goods as declared."""
 
-    hs_code = serializers.CharField(required=False, help_text=_("Tariff heading (Harmonized System)."))
-    description = serializers.CharField(required=False, help_text=_("Plain description."))
-    customs_value = serializers.IntegerField(required=False, help_text=_("Customs value, whole francs CFA."))
-    gross_mass_kg = serializers.FloatField(required=False, allow_null=True, help_text=_("Gross mass in kg."))
+    hs_code = serializers.CharField(required=False, help_text=("Tariff heading (Harmonized System)."))
+    description = serializers.CharField(required=False, help_text=("Plain description."))
+    customs_value = serializers.IntegerField(required=False, help_text=("Customs value, whole francs CFA."))
+    gross_mass_kg = serializers.FloatField(required=False, allow_null=True, help_text=("Gross mass in kg."))
 
 
 class TransportOut(Serializer):
     """How the goods travel, as declared."""
 
-    vehicle = serializers.CharField(required=False, help_text=_("Registration of the truck."))
+    vehicle = serializers.CharField(required=False, help_text=("Registration of the truck."))
     containers = serializers.ListField(child=serializers.CharField(), required=False,
-                                       help_text=_("Container numbers."))
-    seals = serializers.ListField(child=serializers.CharField(), required=False, help_text=_("Customs seal numbers."))
+                                       help_text=("Container numbers."))
+    seals = serializers.ListField(child=serializers.CharField(), required=False, help_text=("Customs seal numbers."))
 
 
 class BreakdownLineOut(Serializer):
     """One duty or tax on one line of goods, in one country."""
 
-    good = serializers.IntegerField(help_text=_("Index of the line of goods (from 0)."))
-    hs_code = serializers.CharField(help_text=_("Tariff heading, digits only."))
-    band_pct = serializers.CharField(help_text=_("Customs duty band, percent (a decimal as text, e.g. `20`)."))
-    levy = serializers.CharField(help_text=_("Code of the duty or tax."))
-    rate_pct = serializers.CharField(help_text=_("Its rate, percent (a decimal as text)."))
-    base = serializers.IntegerField(help_text=_("What it applies to, whole francs CFA."))
-    amount = serializers.IntegerField(help_text=_("The amount, whole francs CFA."))
+    good = serializers.IntegerField(help_text=("Index of the line of goods (from 0)."))
+    hs_code = serializers.CharField(help_text=("Tariff heading, digits only."))
+    band_pct = serializers.CharField(help_text=("Customs duty band, percent (a decimal as text, e.g. `20`)."))
+    levy = serializers.CharField(help_text=("Code of the duty or tax."))
+    rate_pct = serializers.CharField(help_text=("Its rate, percent (a decimal as text)."))
+    base = serializers.IntegerField(help_text=("What it applies to, whole francs CFA."))
+    amount = serializers.IntegerField(help_text=("The amount, whole francs CFA."))
     flags = serializers.ListField(child=enum_field(["unknown_hs_code"]),
-                                  help_text=_("`unknown_hs_code`: the highest band was applied."))
+                                  help_text=("`unknown_hs_code`: the highest band was applied."))
 
 
 class CountryBreakdownOut(Serializer):
     """The amount at stake in one country on the route."""
 
     lines = BreakdownLineOut(many=True)
-    total = serializers.IntegerField(help_text=_("Total for the country, whole francs CFA."))
+    total = serializers.IntegerField(help_text=("Total for the country, whole francs CFA."))
 
 
 class AmountBreakdownOut(Serializer):
     """How the amount at stake was computed from the goods, country by country (the highest total is held).
     Empty (`{}`) when the customs system sent the amount."""
 
-    amount = serializers.IntegerField(required=False, help_text=_("The amount held, whole francs CFA."))
-    country = serializers.CharField(required=False, help_text=_("The country whose total is the highest."))
+    amount = serializers.IntegerField(required=False, help_text=("The amount held, whole francs CFA."))
+    country = serializers.CharField(required=False, help_text=("The country whose total is the highest."))
     breakdown = serializers.DictField(child=CountryBreakdownOut(), required=False,
-                                      help_text=_("By country (ISO code)."))
+                                      help_text=("By country (ISO code)."))
     warnings = serializers.ListField(
         child=enum_field(["unknown_hs_code", "illustrative_rate", "no_vat_rate"]), required=False,
-        help_text=_("`unknown_hs_code`: a heading not in the tariff; `illustrative_rate`: a rate not yet "
+        help_text=("`unknown_hs_code`: a heading not in the tariff; `illustrative_rate`: a rate not yet "
                     "confirmed; `no_vat_rate`: a country without a VAT rate."),
     )
 
@@ -635,7 +638,7 @@ class TransitDetailOut(TransitOut):
 class EventAcceptedOut(Serializer):
     """The answer to an event: stored (`accepted`) or already received (`duplicate`)."""
 
-    status = serializers.ChoiceField(choices=["accepted", "duplicate"], help_text=_("`accepted`: stored, applied "
+    status = serializers.ChoiceField(choices=["accepted", "duplicate"], help_text=("`accepted`: stored, applied "
                                                                                     "in the background; "
                                                                                     "`duplicate`: nothing "
                                                                                     "changed."))
@@ -644,28 +647,28 @@ class EventAcceptedOut(Serializer):
 class JobAcceptedOut(Serializer):
     """A discharge file stored, to be processed in the background."""
 
-    job = serializers.IntegerField(help_text=_("The job's id: follow it at `/api/v1/jobs/{job}`."))
+    job = serializers.IntegerField(help_text=("The job's id: follow it at `/api/v1/jobs/{job}`."))
 
 
 class JobErrorOut(Serializer):
     """A line of the file that was refused."""
 
-    line = serializers.IntegerField(help_text=_("Line number (1 for the first event; 0 for the whole file)."))
-    code = serializers.CharField(help_text=_("Machine code of the refusal: `invalid`, an event refusal's reason "
+    line = serializers.IntegerField(help_text=("Line number (1 for the first event; 0 for the whole file)."))
+    code = serializers.CharField(help_text=("Machine code of the refusal: `invalid`, an event refusal's reason "
                                              "or a domain error's code."))
-    detail = serializers.CharField(help_text=_("Why, in words."))
+    detail = serializers.CharField(help_text=("Why, in words."))
 
 
 class JobOut(Serializer):
     """The progress of a discharge file."""
 
-    id = serializers.IntegerField(help_text=_("The job's id."))
-    status = serializers.ChoiceField(choices=JobStatus.choices, help_text=_("Where the job stands."))
-    total = serializers.IntegerField(help_text=_("Lines in the file."))
-    done = serializers.IntegerField(help_text=_("Lines accepted."))
-    duplicates = serializers.IntegerField(help_text=_("Lines already received (same message id): nothing "
+    id = serializers.IntegerField(help_text=("The job's id."))
+    status = serializers.ChoiceField(choices=JobStatus.choices, help_text=("Where the job stands."))
+    total = serializers.IntegerField(help_text=("Lines in the file."))
+    done = serializers.IntegerField(help_text=("Lines accepted."))
+    duplicates = serializers.IntegerField(help_text=("Lines already received (same message id): nothing "
                                                       "changed."))
-    failed = serializers.IntegerField(help_text=_("Lines refused (see `errors`)."))
+    failed = serializers.IntegerField(help_text=("Lines refused (see `errors`)."))
     errors = JobErrorOut(many=True)
 
 
@@ -673,7 +676,7 @@ class JobOut(Serializer):
 # One component per error status, its ``code`` an enum of every code the exception handler can give for that
 # status (guarantees.api.schema.error_codes, from the tree of domain errors).
 
-_DETAIL_HELP = _("A sentence for people, in the caller's language (Accept-Language; French by default). Read "
+_DETAIL_HELP = ("A sentence for people, in the caller's language (Accept-Language; French by default). Read "
                  "`code`, not this.")
 
 
@@ -683,12 +686,12 @@ def _error_serializer(name: str, status: int, doc: str, extra: dict | None = Non
     fields = {
         "__doc__": doc,
         "__module__": __name__,
-        "code": enum_field(error_codes(status), help_text=_("Stable machine code of the error.")),
+        "code": enum_field(error_codes(status), help_text=("Stable machine code of the error.")),
         "detail": serializers.CharField(help_text=_DETAIL_HELP),
     }
     if status == 403:
         fields["reason"] = enum_field(EVENT_REFUSAL_REASONS, required=False,
-                                      help_text=_("With `event_refused`: why the event was refused."))
+                                      help_text=("With `event_refused`: why the event was refused."))
     fields.update(extra or {})
     return type(name, (Serializer,), fields)
 
@@ -698,7 +701,7 @@ ValidationErrorOut = _error_serializer(
     "The request is invalid: `errors` lists the messages by field (nested fields as `goods.0.hs_code`; "
     "`non_field_errors` for the whole body).",
     {"errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                     help_text=_("Messages by field."))},
+                                     help_text=("Messages by field."))},
 )
 UnauthenticatedErrorOut = _error_serializer(
     "UnauthenticatedErrorOut", 401, "No credentials, or an unknown or revoked API key.")
@@ -707,7 +710,7 @@ NotFoundErrorOut = _error_serializer(
     "NotFoundErrorOut", 404, "Unknown, or not visible to the caller: the same answer for both.")
 ConflictErrorOut = _error_serializer(
     "ConflictErrorOut", 409, "A business rule refuses it now.",
-    {"available": serializers.IntegerField(required=False, help_text=_("With `insufficient_balance`: the "
+    {"available": serializers.IntegerField(required=False, help_text=("With `insufficient_balance`: the "
                                                                        "available balance, whole francs CFA."))},
 )
 TooLargeErrorOut = _error_serializer("TooLargeErrorOut", 413, "The body is larger than the server takes.")
@@ -715,7 +718,7 @@ UnsupportedMediaTypeErrorOut = _error_serializer(
     "UnsupportedMediaTypeErrorOut", 415, "The body's content type is not one this operation takes.")
 ThrottledErrorOut = _error_serializer(
     "ThrottledErrorOut", 429, "Slowed down: wait `retry_after` seconds (also in the Retry-After header).",
-    {"retry_after": serializers.IntegerField(min_value=1, help_text=_("Seconds to wait."))},
+    {"retry_after": serializers.IntegerField(min_value=1, help_text=("Seconds to wait."))},
 )
 
 ERROR_SERIALIZERS = {
