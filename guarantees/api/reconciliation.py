@@ -10,6 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from guarantees.api.schema import error_response
 from guarantees.api.serializers import (
     DECLARATION_REF_RE,
     MAX_AMOUNT,
@@ -19,10 +20,13 @@ from guarantees.api.serializers import (
     StrictIntegerField,
     enum_field,
 )
-from guarantees.api.schema import error_response
 from guarantees.api.views import _ID, _actor
 from guarantees.models import DifferenceKind, ReconciliationStatus, TransitStatus
-from guarantees.operations.reconciliation import MAX_TRANSITS, reconciliation_receive, reconciliations_visible_to
+from guarantees.operations.reconciliation import (
+    MAX_TRANSITS,
+    reconciliation_receive,
+    reconciliations_visible_to,
+)
 
 # --- Bodies ------------------------------------------------------------------------------------------------
 

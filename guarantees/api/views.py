@@ -16,7 +16,12 @@ from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -27,8 +32,8 @@ from rest_framework.response import Response
 from guarantees.api import serializers as s
 from guarantees.api.authentication import ApiClient
 from guarantees.api.exception_handler import InvalidFile, PayloadTooLarge
-from guarantees.api.schema import error_response
 from guarantees.api.filters import GuaranteeFilter, TransitFilter
+from guarantees.api.schema import error_response
 from guarantees.errors import Conflict
 from guarantees.grn import grn_normalise
 from guarantees.models import (
@@ -50,6 +55,7 @@ from guarantees.selectors.transits import transits_visible_to
 from guarantees.services.access_codes import access_code_check
 from guarantees.services.events import event_refusal_shown, transit_event_receive
 from guarantees.services.transits import discharge_file_receive, transit_declare
+
 
 def _rules_table() -> str:
     from guarantees.models import DEFAULT_EVENT_RULES, EventPlace, EventSender
