@@ -93,5 +93,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "discharges", "description": "Bulk discharge files and their progress."},
         {"name": "reconciliation", "description": "Daily comparison of the transits a customs system holds open "
                                                   "with the registry's holds."},
+        {"name": "offline verification", "description": (
+            "Public, no authentication: the keys that sign the QR payload of attestations and the signed status "
+            "list, for verifiers that work without a network (README, 'Offline verification')."
+        )},
     ],
 }
