@@ -78,7 +78,7 @@ def test_raw_json_body(two_declared, django_capture_on_commit_callbacks):
          "occurred_at": now, "amount_released": 400_000},
         {"message_id": "J-2", "declaration_ref": "T-2", "type": "discharge", "office": "BFOUAG", "occurred_at": now},
         # Well formed, refused when applied: an office unknown to the registry (a line that is not an object is
-        # refused at upload: tests/guarantees/api/contract/test_discharge_files.py).
+        # refused at upload: tests/guarantees/api/contract/test_schema_contract.py).
         {"message_id": "J-3", "declaration_ref": "T-2", "office": "NOPE", "occurred_at": now},
     ]
     with django_capture_on_commit_callbacks(execute=True):
