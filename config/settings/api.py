@@ -43,15 +43,18 @@ SPECTACULAR_SETTINGS = {
         "The contract customs systems (ASYCUDA / SIDONIA World, the interconnection gateway) code against: "
         "guarantee check, transit declaration with its hold, transit events, bulk discharge files, and the "
         "lists each caller may see.\n\n"
-        "**Authentication.** A customs system sends `Authorization: Api-Key <key>`; the key belongs to one "
+        "**Authentication.** A customs system sends `Authorization: Api-Key <key>` (or the same key as "
+        "`Authorization: Bearer <key>`, which generated clients send by default); the key belongs to one "
         "customs administration and acts only for its country's offices. People use their browser session "
         "(and the CSRF token).\n\n"
-        "**Errors.** Every error is JSON `{\"code\", \"detail\", ...}`: 400 `invalid` (with `errors` by field) "
-        "or `parse_error`, 401 `not_authenticated`, 403 `permission_denied` or `not_allowed`, 404 `not_found` "
+        "**Errors.** Every error is JSON `{\"code\", \"detail\", ...}`; each status's `code` values are listed "
+        "in its schema. 400 `invalid` (with `errors` by field), `parse_error` or `invalid_file` (every 400 has "
+        "`errors`), 401 `not_authenticated`, 403 `permission_denied` or `not_allowed`, 404 `not_found` "
         "(also for another organisation's object and for a wrong access code), 409 `conflict`, "
         "`insufficient_balance` (with `available`), `guarantee_not_active`, `country_not_covered`, "
         "429 `throttled` or `too_many_attempts` (with Retry-After). `detail` follows Accept-Language "
-        "(French by default).\n\n"
+        "(French by default); this document is in English whatever the request's language.\n\n"
+        "**Lists** are paginated: `page` from 1, `page_size` from 1 to 200; a page past the last is a 404.\n\n"
         "**Amounts** are whole francs CFA (XOF), as JSON integers."
     ),
     "VERSION": "1.0.0",
@@ -71,11 +74,25 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "guarantees.models.transits.EventType",
         "EventReceiptStatusEnum": ["accepted", "duplicate"],
         "DeclarationReceiptStatusEnum": ["declared"],
+        "EventStatusEnum": "guarantees.models.transits.EventStatus",
+        "AmountSourceEnum": "guarantees.models.transits.AmountSource",
+        "StopRoleEnum": "guarantees.models.transits.StopRole",
+        "ReconciliationStatusEnum": "guarantees.models.operations.ReconciliationStatus",
+        "DifferenceKindEnum": "guarantees.models.operations.DifferenceKind",
     },
+    # Headers (Retry-After, Location, WWW-Authenticate) and the bearer form of the API key
+    # (guarantees.api.schema.postprocess), after drf-spectacular's own naming of the enums.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "guarantees.api.schema.postprocess",
+    ],
+
     "TAGS": [
         {"name": "guarantees", "description": "Check a guarantee; read the guarantees the caller may see."},
         {"name": "transits", "description": "Declare transits (holds), report their events, read them."},
         {"name": "discharges", "description": "Bulk discharge files and their progress."},
+        {"name": "reconciliation", "description": "Daily comparison of the transits a customs system holds open "
+                                                  "with the registry's holds."},
         {"name": "offline verification", "description": (
             "Public, no authentication: the keys that sign the QR payload of attestations and the signed status "
             "list, for verifiers that work without a network (README, 'Offline verification')."

@@ -1,4 +1,4 @@
-"""``Authorization: Api-Key <key>``: a customs system acting for its administration.
+"""``Authorization: Api-Key <key>`` (or ``Bearer <key>``): a customs system acting for its administration.
 
 The principal is an ``ApiClient``, not a ``User``: it has the key's organisation (one customs administration,
 hence one country) and the permissions of ``CLIENT_PERMISSIONS["customs_system"]``, so selectors and the
@@ -16,6 +16,9 @@ from guarantees.api.permissions import CUSTOMS_SYSTEM, client_permissions
 from guarantees.sql import attach, hot_cursor, instance, select_columns, width
 
 KEYWORD = "Api-Key"
+# The same key sent as a bearer token: what generated clients (openapi-python-client's AuthenticatedClient, and
+# most others) send by default, so a client generated from the schema works without a hand-set prefix.
+KEYWORDS = frozenset({KEYWORD.lower(), "bearer"})
 
 
 def key_by_prefix(prefix: str) -> ApiKey | None:
@@ -79,7 +82,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("The API key is not valid.")) from None
         keyword, _sep, raw = text.strip().partition(" ")
-        if keyword.lower() != KEYWORD.lower():
+        if keyword.lower() not in KEYWORDS:
             return None  # another scheme: not ours to judge
         api_key = api_key_authenticate(raw.strip(), lookup=key_by_prefix)
         if api_key is None:

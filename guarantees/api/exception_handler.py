@@ -2,7 +2,8 @@
 
 Domain errors keep their own code, status and figures (``DomainError.as_dict()``); DRF's exceptions get one
 stable code each; the detail is a sentence in the caller's language (``Accept-Language``, French by default).
-Bad input never reaches a 500: a body that does not parse is a 400 ``parse_error``.
+Bad input never reaches a 500: a body that does not parse is a 400 ``parse_error``. Every 400 has ``errors`` (by
+field; ``non_field_errors`` for the whole body), as the schema says.
 
 Whatever else goes wrong under ``/api/`` is JSON too: an unexpected exception in a view is a 500 ``server_error``
 (logged with its traceback), and the site's error handlers (``config/urls.py``: ``handler400`` ... ``handler500``,
@@ -35,6 +36,11 @@ logger = logging.getLogger("django.request")
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
+
+
+class InvalidFile(exceptions.ValidationError):
+    """A discharge file that cannot be taken as a whole (empty, not UTF-8, not CSV with its header or a JSON list
+    of events): a 400 ``invalid_file`` at once, nothing stored."""
 
 
 def _messages(detail) -> list[str]:
@@ -81,20 +87,26 @@ def error_body(exc) -> tuple[int, dict, dict]:
         headers["Retry-After"] = str(body["retry_after"])
         return http_status(exc), body, headers
     if isinstance(exc, DomainError):
-        return http_status(exc), exc.as_dict(), headers
+        status_code, body = http_status(exc), exc.as_dict()
+        if status_code == 400:
+            body.setdefault("errors", {"non_field_errors": [body["detail"]]})
+        return status_code, body, headers
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return 400, _invalid({k: [str(m) for m in v] for k, v in errors.items()}), headers
     if isinstance(exc, RequestDataTooBig):
         return 413, {"code": "too_large", "detail": _("The request body is too large.")}, headers
     if isinstance(exc, SuspiciousOperation):
-        return 400, {"code": "bad_request", "detail": _("The request could not be understood.")}, headers
+        return 400, bad_request_body(), headers
+    if isinstance(exc, InvalidFile):
+        return 400, {"code": "invalid_file", "detail": _("The file cannot be read; see errors.file."),
+                     "errors": _flatten(exc.detail)}, headers
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return 400, _invalid(_flatten(detail)), headers
     if isinstance(exc, exceptions.ParseError):
-        return 400, {"code": "parse_error", "detail": _("The request body could not be read (malformed JSON or "
-                                                         "multipart data).")}, headers
+        detail = _("The request body could not be read (malformed JSON or multipart data).")
+        return 400, {"code": "parse_error", "detail": detail, "errors": {"non_field_errors": [detail]}}, headers
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         detail = (
             _("The API key is not valid, or it was revoked.") if isinstance(exc, exceptions.AuthenticationFailed)
@@ -126,6 +138,11 @@ def error_body(exc) -> tuple[int, dict, dict]:
         code = codes if isinstance(codes, str) else exc.default_code
         return exc.status_code, {"code": code, "detail": " ".join(_messages(exc.detail))}, headers
     return 0, {}, headers
+
+
+def bad_request_body() -> dict:
+    detail = _("The request could not be understood.")
+    return {"code": "bad_request", "detail": detail, "errors": {"non_field_errors": [detail]}}
 
 
 def not_found_body() -> dict:
@@ -173,7 +190,7 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception, *args, **kwargs):
     if _is_api(request):
-        return JsonResponse({"code": "bad_request", "detail": _("The request could not be understood.")}, status=400)
+        return JsonResponse(bad_request_body(), status=400)
     return defaults.bad_request(request, exception, *args, **kwargs)
 
 

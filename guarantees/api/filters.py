@@ -2,6 +2,7 @@
 see, so a filter can never reach another organisation's rows."""
 
 import datetime
+import re
 
 import django_filters
 from django import forms
@@ -21,13 +22,13 @@ def overdue_q() -> Q:
 
 
 class StrictBooleanField(forms.NullBooleanField):
-    """``true``/``false`` (or ``1``/``0``); anything else is an error rather than silently no filter."""
+    """``true``/``false``; anything else is an error rather than silently no filter."""
 
     widget = forms.TextInput
-    _VALUES = {"true": True, "1": True, "false": False, "0": False}
+    _VALUES = {"true": True, "false": False}
 
     def to_python(self, value):
-        if value in (None, ""):
+        if value is None:
             return None
         parsed = self._VALUES.get(str(value).strip().lower())
         if parsed is None:
@@ -42,37 +43,64 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+# RFC 3339 (the schema's ``date-time``): a date, ``T``, a time, and the offset.
+RFC3339 = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+_EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+_LATEST = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+
+
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
-    """ISO 8601, turned into UTC here: PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
+    """An RFC 3339 date and time (the schema's ``date-time``), turned into UTC here: PostgreSQL refuses offsets
+    beyond ±15:59 that Python accepts. A bound beyond what UTC can hold (year 1 at +23:00, year 9999 at -23:00) is
+    the earliest or latest instant: every valid date-time filters, as the schema promises."""
 
     def to_python(self, value):
+        if value is not None and not RFC3339.match(str(value)):
+            raise forms.ValidationError(_("Give a date and time with its offset (RFC 3339, e.g. "
+                                          "2026-03-02T09:15:00Z)."), code="invalid")
         result = super().to_python(value)
         if result is None:
             return None
         try:
-            return result.astimezone(datetime.timezone.utc) if result.tzinfo else result
+            return result.astimezone(datetime.timezone.utc)
         except (OverflowError, ValueError):
-            raise forms.ValidationError(_("This date is out of range."), code="invalid") from None
+            return _EARLIEST if result.year < 5000 else _LATEST
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-class TransitFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TransitStatus.choices, help_text=_("Transit status."))
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter present in the query must say something: ``?status=`` is an error (leave it out to not filter),
+    as the schema's ``minLength``/enum say."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) in ("", None):
+                self.form.add_error(name, _("Give a value, or leave this filter out."))
+                valid = False
+        return valid
+
+
+class TransitFilter(StrictFilterSet):
+    status = django_filters.ChoiceFilter(choices=TransitStatus.choices, help_text=("Transit status."))
     office = django_filters.CharFilter(
-        method="filter_office", max_length=12,
-        help_text=_("Code of an office on the route (departure, border or destination)."),
+        method="filter_office", max_length=12, strip=False,
+        help_text=("Code of an office on the route (departure, border or destination)."),
     )
-    guarantee = django_filters.CharFilter(method="filter_guarantee", max_length=30, help_text=_("GRN."))
-    corridor = django_filters.CharFilter(field_name="corridor__code", max_length=32, help_text=_("Corridor code."))
-    overdue = StrictBooleanFilter(method="filter_overdue", help_text=_("Past its time limit."))
+    guarantee = django_filters.CharFilter(method="filter_guarantee", max_length=30, strip=False,
+                                          help_text=("Guarantee reference number (GRN)."))
+    corridor = django_filters.CharFilter(field_name="corridor__code", max_length=32, strip=False,
+                                         help_text=("Corridor code, e.g. `LOM-OUA`."))
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text=("`true`: only transits still open past their time "
+                                                                    "limit; `false`: only the others."))
     declared_after = UtcIsoDateTimeFilter(
-        field_name="declared_at", lookup_expr="gte", help_text=_("Declared at or after (ISO 8601).")
+        field_name="declared_at", lookup_expr="gte", help_text=("Declared at or after this instant (RFC 3339, with its offset).")
     )
     declared_before = UtcIsoDateTimeFilter(
-        field_name="declared_at", lookup_expr="lt", help_text=_("Declared before (ISO 8601).")
+        field_name="declared_at", lookup_expr="lt", help_text=("Declared before this instant (RFC 3339, with its offset).")
     )
 
     class Meta:
@@ -94,8 +122,8 @@ class TransitFilter(django_filters.FilterSet):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
 
 
-class GuaranteeFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=GuaranteeStatus.choices, help_text=_("Guarantee status."))
+class GuaranteeFilter(StrictFilterSet):
+    status = django_filters.ChoiceFilter(choices=GuaranteeStatus.choices, help_text=("Guarantee status."))
 
     class Meta:
         fields: list[str] = []

@@ -21,13 +21,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guarantees.api.serializers import ErrorOut
+from guarantees.api.schema import error_response
 from guarantees.documents.offline import STATUS_BITS, STATUS_CODES
 from guarantees.documents.offline_keys import offline_public_keys, public_key_jwk
 from guarantees.services.status_list import status_list_current
 
-_THROTTLED = OpenApiResponse(ErrorOut, description="Slowed down (`throttled`): too many requests from this address; "
-                                                   "Retry-After says when to come back.")
+_THROTTLED = error_response(429, "Slowed down (`throttled`): too many requests from this address; Retry-After "
+                                 "says when to come back.")
 
 KEYS_MAX_AGE = 3600
 LIST_MAX_AGE = 300

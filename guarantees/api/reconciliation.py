@@ -5,77 +5,98 @@ caller's administration's alone (another country's report is a 404). Sending the
 a customs system's bulk uploads (``discharge.upload``), as the discharge files do.
 """
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from guarantees.api.schema import error_response
 from guarantees.api.serializers import (
     DECLARATION_REF_RE,
     MAX_AMOUNT,
     AwareDateTimeField,
-    ErrorOut,
+    RegexField,
     Serializer,
     StrictIntegerField,
-    ValidationErrorOut,
+    enum_field,
 )
-from guarantees.api.views import _actor
-from guarantees.models import DifferenceKind
-from guarantees.operations.reconciliation import MAX_TRANSITS, reconciliation_receive, reconciliations_visible_to
+from guarantees.api.views import _ID, _actor
+from guarantees.models import DifferenceKind, ReconciliationStatus, TransitStatus
+from guarantees.operations.reconciliation import (
+    MAX_TRANSITS,
+    reconciliation_receive,
+    reconciliations_visible_to,
+)
 
 # --- Bodies ------------------------------------------------------------------------------------------------
 
 
 class ReconciliationTransitIn(Serializer):
-    declaration_ref = serializers.RegexField(DECLARATION_REF_RE, max_length=64)
-    amount = StrictIntegerField(min_value=0, max_value=MAX_AMOUNT, required=False, allow_null=True,
+    """A transit the customs system considers open."""
+
+    declaration_ref = RegexField(DECLARATION_REF_RE, max_length=64,
+                                             help_text="The customs system's declaration reference.")
+    amount = StrictIntegerField(
+        min_value=0, max_value=MAX_AMOUNT, required=False, allow_null=True,
                                 help_text="What the customs system holds for the transit, in whole francs CFA; "
                                           "omitted or null: not compared.")
 
 
 class ReconciliationIn(Serializer):
-    as_of = AwareDateTimeField(required=False, help_text="When the list was taken (default: now). Transits "
-                                                         "declared after it are not expected in it.")
-    transits = ReconciliationTransitIn(many=True, max_length=MAX_TRANSITS, allow_empty=True)
+    """The list of the transits a customs system considers open, to compare with the registry's holds."""
+
+    as_of = AwareDateTimeField(required=False, help_text="When the list was taken (default: now), ISO 8601 with its "
+                                                         "offset, from 2000-01-01 to no later than a day after the "
+                                                         "registry's clock. Transits declared after it are not "
+                                                         "expected in it.")
+    transits = ReconciliationTransitIn(many=True, max_length=MAX_TRANSITS, allow_empty=True,
+                                       help_text="The open transits (may be empty).")
 
 
-_STATUS_HELP = "received (being compared), done or failed."
+_STATUS_HELP = "`received` (being compared), `done` or `failed`."
 
 
 class ReconciliationAcceptedOut(Serializer):
-    reconciliation = serializers.IntegerField()
-    status = serializers.CharField(help_text=_STATUS_HELP)
+    """A list stored, to be compared in the background."""
+
+    reconciliation = serializers.IntegerField(help_text="Its id: read the report at "
+                                                        "`/api/v1/reconciliations/{reconciliation}`.")
+    status = serializers.ChoiceField(choices=ReconciliationStatus.choices, help_text=_STATUS_HELP)
 
 
 class ReconciliationDifferenceOut(Serializer):
-    kind = serializers.ChoiceField(choices=DifferenceKind.choices)
-    declaration_ref = serializers.CharField()
-    status_here = serializers.CharField(allow_blank=True)
-    amount_here = serializers.IntegerField(allow_null=True)
-    amount_there = serializers.IntegerField(allow_null=True)
+    """A transit on which the registry and the customs system differ."""
+
+    kind = serializers.ChoiceField(choices=DifferenceKind.choices, help_text="How they differ.")
+    declaration_ref = serializers.CharField(help_text="The declaration.")
+    status_here = enum_field(["", *TransitStatus.values], help_text="The transit's status in the registry "
+                                                                    "(empty when unknown here).")
+    amount_here = serializers.IntegerField(allow_null=True, help_text="Held in the registry, whole francs CFA.")
+    amount_there = serializers.IntegerField(allow_null=True, help_text="Held by the customs system.")
 
 
 class ReconciliationOut(Serializer):
-    id = serializers.IntegerField()
-    country = serializers.CharField()
-    as_of = serializers.DateTimeField()
-    status = serializers.CharField(help_text=_STATUS_HELP)
-    listed = serializers.IntegerField()
-    open_here = serializers.IntegerField()
-    matched = serializers.IntegerField()
-    closed_there = serializers.IntegerField()
-    unknown_here = serializers.IntegerField()
-    closed_here = serializers.IntegerField()
-    amount_differs = serializers.IntegerField()
+    """The report of a reconciliation: the counts, and each difference."""
+
+    id = serializers.IntegerField(help_text="Its id.")
+    country = serializers.CharField(help_text="The customs administration's country (ISO code).")
+    as_of = serializers.DateTimeField(help_text="When the list was taken.")
+    status = serializers.ChoiceField(choices=ReconciliationStatus.choices, help_text=_STATUS_HELP)
+    listed = serializers.IntegerField(help_text="Transits in the list.")
+    open_here = serializers.IntegerField(help_text="Transits open in the registry for this country.")
+    matched = serializers.IntegerField(help_text="Open on both sides, same amount.")
+    closed_there = serializers.IntegerField(help_text="Open here, not in the list.")
+    unknown_here = serializers.IntegerField(help_text="In the list, unknown here.")
+    closed_here = serializers.IntegerField(help_text="In the list, closed here.")
+    amount_differs = serializers.IntegerField(help_text="Open on both sides, amounts differ.")
     differences = ReconciliationDifferenceOut(many=True)
 
 
 _ERRORS = {
-    401: OpenApiResponse(ErrorOut, description="No credentials, or an unknown or revoked API key."),
-    403: OpenApiResponse(ErrorOut, description="Not a customs administration's caller (`permission_denied`, "
-                                               "`not_allowed`)."),
-    429: OpenApiResponse(ErrorOut, description="Slowed down (`throttled`)."),
+    401: error_response(401, "No credentials, or an unknown or revoked API key (`not_authenticated`)."),
+    403: error_response(403, "Not a customs administration's caller (`permission_denied`, `not_allowed`)."),
+    429: error_response(429, "Slowed down (`throttled`); the Retry-After header and `retry_after` give the "
+                             "seconds left."),
 }
 
 
@@ -96,8 +117,9 @@ class ReconciliationViewSet(viewsets.GenericViewSet):
         request=ReconciliationIn,
         responses={
             202: OpenApiResponse(ReconciliationAcceptedOut, description="Stored; compared in the background."),
-            400: OpenApiResponse(ValidationErrorOut, description="Invalid list (`invalid`, with `errors` by "
-                                                                 "field, e.g. `transits.3.amount`)."),
+            400: error_response(400, "Invalid list (`invalid`, with `errors` by field, e.g. "
+                                     "`transits.3.amount`), or a body that is not JSON (`parse_error`)."),
+            415: error_response(415, "A content type other than JSON (`unsupported_media_type`)."),
             **_ERRORS,
         },
         examples=[
@@ -127,10 +149,10 @@ class ReconciliationViewSet(viewsets.GenericViewSet):
                     "held here but closed there (`closed_there`), open there but unknown here (`unknown_here`), "
                     "open there but closed here (`closed_here`), or whose amounts differ (`amount_differs`). "
                     "Only the administration of the country sees it.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        parameters=[_ID],
         responses={
             200: ReconciliationOut,
-            404: OpenApiResponse(ErrorOut, description="Unknown, or another country's (`not_found`)."),
+            404: error_response(404, "Unknown, or another country's (`not_found`)."),
             **_ERRORS,
         },
     )

@@ -33,7 +33,8 @@ urlpatterns = [
     path("offline/keys", offline.OfflineKeysView.as_view(), name="offline-keys"),
     path("offline/status-list", offline.OfflineStatusListView.as_view(), name="offline-status-list"),
     path("offline/status-list.cbor", offline.OfflineStatusListCborView.as_view(), name="offline-status-list-cbor"),
-    re_path(r"^.*$", api_not_found),
+    # [\s\S], not ".": a path holding a newline is a JSON 404 too.
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
 
 # The reconciliation of open transits (guarantees.api.reconciliation), inserted before the catch-all 404 above.

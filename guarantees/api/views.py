@@ -5,13 +5,23 @@ another organisation's object is a 404. A customs system (API key) and a person 
 endpoints; the key acts for its administration, with ``api_key`` recorded on what it sends.
 """
 
+import csv
+import io
+import json
+import re
+
 from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -21,14 +31,16 @@ from rest_framework.response import Response
 
 from guarantees.api import serializers as s
 from guarantees.api.authentication import ApiClient
-from guarantees.api.exception_handler import PayloadTooLarge
+from guarantees.api.exception_handler import InvalidFile, PayloadTooLarge
 from guarantees.api.filters import GuaranteeFilter, TransitFilter
+from guarantees.api.schema import error_response
 from guarantees.errors import Conflict
 from guarantees.grn import grn_normalise
 from guarantees.models import (
     Country,
     DischargeFile,
     EntryKind,
+    EventType,
     Guarantee,
     GuaranteeStatus,
     Hold,
@@ -43,6 +55,7 @@ from guarantees.selectors.transits import transits_visible_to
 from guarantees.services.access_codes import access_code_check
 from guarantees.services.events import event_refusal_shown, transit_event_receive
 from guarantees.services.transits import discharge_file_receive, transit_declare
+
 
 def _rules_table() -> str:
     from guarantees.models import DEFAULT_EVENT_RULES, EventPlace, EventSender
@@ -75,36 +88,77 @@ _EVENTS_DESCRIPTION = (
 # --- Shared pieces ---------------------------------------------------------------------------------------
 
 _E = {
-    400: OpenApiResponse(s.ValidationErrorOut, description="Invalid input (`invalid`, with `errors` by field) "
-                                                           "or a body that does not parse (`parse_error`)."),
-    401: OpenApiResponse(s.ErrorOut, description="No credentials, or an unknown or revoked API key "
-                                                 "(`not_authenticated`)."),
-    403: OpenApiResponse(s.ErrorOut, description="Not allowed for this caller (`permission_denied`), or an office "
-                                                 "that is not of the caller's country (`not_allowed`)."),
-    404: OpenApiResponse(s.ErrorOut, description="Unknown, or not visible to the caller (`not_found`)."),
-    429: OpenApiResponse(s.ErrorOut, description="Slowed down (`throttled`, `too_many_attempts`); the "
-                                                 "Retry-After header and `retry_after` give the seconds left."),
+    400: error_response(400, "Invalid input: `invalid`, with `errors` by field; `parse_error`: the body is not "
+                             "JSON (or not the multipart form announced), `errors.non_field_errors` says why."),
+    401: error_response(401, "No credentials, or an unknown or revoked API key (`not_authenticated`)."),
+    403: error_response(403, "Not allowed for this caller (`permission_denied`), or an office that is not of the "
+                             "caller's country (`not_allowed`)."),
+    404: error_response(404, "Unknown, or not visible to the caller (`not_found`)."),
+    415: error_response(415, "A content type this operation does not take (`unsupported_media_type`)."),
+    429: error_response(429, "Slowed down (`throttled`, `too_many_attempts`); the Retry-After header and "
+                             "`retry_after` give the seconds left.",
+                        example={"code": "too_many_attempts", "detail": "Too many wrong attempts on this guarantee. "
+                                 "Try again in 15 minutes.", "retry_after": 900}),
 }
-_CHECK_404 = OpenApiResponse(
-    s.ErrorOut, description="Unknown GRN or wrong access code: the same answer for both (`not_found`)."
+_CHECK_404 = error_response(404, "Unknown GRN or wrong access code: the same answer for both (`not_found`).")
+_LIST_404 = error_response(404, "A `page` past the last one (`not_found`). The first page always exists, even "
+                                "when empty.")
+_409 = error_response(
+    409,
+    "A business rule refused it: `conflict` (the reference was used with other content, or by another "
+    "administration), `insufficient_balance` (with `available`), `guarantee_not_active`, `country_not_covered`.",
 )
-_409 = OpenApiResponse(
-    s.InsufficientBalanceOut,
-    description="A business rule refused it: `conflict` (the reference was used with other content), "
-                "`insufficient_balance` (with `available`), `guarantee_not_active`, `country_not_covered`.",
-)
-_GRN = OpenApiParameter("grn", OpenApiTypes.STR, OpenApiParameter.PATH, description="Guarantee reference number.")
+_GRN = OpenApiParameter("grn", OpenApiTypes.STR, OpenApiParameter.PATH,
+                        description="Guarantee reference number (GRN), e.g. `26BF000000012345-47`.",
+                        pattern=r"^[A-Za-z0-9.\-]{1,40}$")
 _REF = OpenApiParameter("declaration_ref", OpenApiTypes.STR, OpenApiParameter.PATH,
-                        description="The customs system's declaration reference.")
+                        description="The customs system's declaration reference.",
+                        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Its id, as given at upload.")
 
 
 def _errors(*codes: int, extra: dict) -> dict:
-    return {**extra, **{code: _E[code] for code in codes}}
+    return {**{code: _E[code] for code in codes}, **extra}
 
 
 class Pagination(PageNumberPagination):
+    """``page`` from 1, ``page_size`` from 1 to 200: anything else is a 400 ``invalid`` (not silently the
+    default); a page past the last is a 404 ``not_found``, as documented."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+    max_page = 10**9
+    page_query_description = "Page number, from 1. A page past the last is a 404 `not_found`."
+    page_size_query_description = "Results per page, from 1 to 200 (default 50)."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        errors = {}
+        for name, highest in ((self.page_query_param, self.max_page), (self.page_size_query_param,
+                                                                       self.max_page_size)):
+            raw = request.query_params.get(name)
+            if raw is None:
+                continue
+            if not re.fullmatch(r"[0-9]{1,10}", raw) or not 1 <= int(raw) <= highest:
+                errors[name] = [_("A whole number from 1 to %(highest)s is required.") % {"highest": highest}]
+        if errors:
+            raise ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.page_query_param: self.max_page, self.page_size_query_param: self.max_page_size}
+        for parameter in parameters:
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": bounds[parameter["name"]]}
+        return parameters
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = "How many results in all pages."
+        response["properties"]["next"]["description"] = "Link to the next page; null on the last."
+        response["properties"]["previous"]["description"] = "Link to the previous page; null on the first."
+        response["required"] = ["count", "next", "previous", "results"]
+        response["description"] = "One page of results, with the links to the pages around it."
+        return response
 
 
 def _caller(request) -> str:
@@ -250,7 +304,7 @@ class GuaranteeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         summary="Guarantees the caller may see",
         description="Forwarders see their own guarantees, banks those they issued, a customs administration "
                     "(and its API key) those issued in its country, the secretariat all. Paginated.",
-        responses=_errors(400, 401, 403, 429, extra={200: s.GuaranteeOut(many=True)}),
+        responses=_errors(400, 401, 403, 429, extra={200: s.GuaranteeOut(many=True), 404: _LIST_404}),
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -272,7 +326,7 @@ class GuaranteeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                     "and other GRNs are not affected.",
         parameters=[_GRN],
         request=s.GuaranteeCheckIn,
-        responses=_errors(400, 401, 403, 429, extra={200: s.GuaranteeCheckOut, 404: _CHECK_404}),
+        responses=_errors(400, 401, 403, 415, 429, extra={200: s.GuaranteeCheckOut, 404: _CHECK_404}),
         examples=[OpenApiExample("Check", value={"access_code": "7K2Q", "amount": 4500000}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
@@ -323,7 +377,7 @@ class TransitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="Transits the caller may see",
         description="Forwarders see theirs, banks those on their guarantees, a customs administration those "
                     "whose route crosses its country. Newest first, paginated.",
-        responses=_errors(400, 401, 403, 429, extra={200: s.TransitOut(many=True)}),
+        responses=_errors(400, 401, 403, 429, extra={200: s.TransitOut(many=True), 404: _LIST_404}),
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -345,7 +399,7 @@ class TransitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     "404 as an unknown GRN. The office of departure must be of the caller's country (403).",
         request=s.TransitDeclareIn,
         responses=_errors(
-            400, 401, 403, 429,
+            400, 401, 403, 415, 429,
             extra={
                 201: OpenApiResponse(s.TransitDeclaredOut, description="Declared; the hold is taken."),
                 200: OpenApiResponse(s.TransitDeclaredOut, description="A replay: the same answer, nothing more "
@@ -392,17 +446,21 @@ class TransitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         parameters=[_REF],
         request=s.TransitEventIn,
         responses=_errors(
-            400, 401, 403, 404, 429,
+            400, 401, 403, 404, 415, 429,
             extra={
                 202: OpenApiResponse(s.EventAcceptedOut, description="Stored; applied in the background (or, for "
                                                                      "a transit the caller may not see, kept and "
                                                                      "refused — answered the same way)."),
                 200: OpenApiResponse(s.EventAcceptedOut, description="Already received: nothing changes."),
-                403: OpenApiResponse(s.ErrorOut, description="`event_refused` (with `reason`): kept, never applied "
-                                                             "— see the rules above; `not_allowed`: the office is "
-                                                             "not of the caller's country (not stored)."),
-                409: OpenApiResponse(s.ErrorOut, description="The message id was used with other content "
-                                                             "(`conflict`)."),
+                403: error_response(403, "`event_refused` (with `reason`): kept, never applied — see the rules "
+                                         "above; `not_allowed`: the office is not of the caller's country (not "
+                                         "stored); `permission_denied`: not a customs caller.",
+                                    example={"code": "event_refused", "reason": "dated_before_declaration",
+                                             "detail": "The event is dated before the transit was declared."}),
+                409: error_response(409, "The message id was used with other content (`conflict`), or the "
+                                         "event cannot apply to the transit as it stands.",
+                                    example={"code": "conflict", "detail": "This reference was already used with "
+                                                                           "other content."}),
             },
         ),
         examples=[
@@ -454,6 +512,75 @@ class RawJsonParser(_RawBodyParser):
     media_type = "application/json"
 
 
+_FILE_REQUIRED = ("message_id", "declaration_ref", "office", "occurred_at")
+_FILE_TEXT_LIMITS = {"message_id": 100, "declaration_ref": 64, "office": 12, "occurred_at": 64}
+_EVENT_TYPES = frozenset(EventType.values)
+_TEXT = re.compile(s.TEXT_PATTERN)
+
+
+def _json_line_problem(line) -> str | None:
+    """What is wrong with the shape of one JSON line (its types, the fields it must have); ``None`` when it is
+    well formed. Formats and the business rules (a known office, a date in range) are checked line by line in
+    the background, each refused line listed in the job's errors."""
+    if not isinstance(line, dict):
+        return _("is not an object")
+    for name in _FILE_REQUIRED:
+        if name not in line:
+            return _("lacks %(field)s") % {"field": name}
+    for name, limit in _FILE_TEXT_LIMITS.items():
+        value = line.get(name)
+        if not isinstance(value, str) or len(value) > limit or not _TEXT.match(value):
+            return _("%(field)s must be a text of 1 to %(limit)s characters") % {"field": name, "limit": limit}
+    if line.get("type") is not None and (not isinstance(line["type"], str) or line["type"] not in _EVENT_TYPES):
+        return _("type is not a known event type")
+    amount = line.get("amount_released")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        return _("amount_released must be a whole number")
+    return None
+
+
+def discharge_file_check(content: bytes, *, is_json: bool) -> None:
+    """Refuse at once (400 ``invalid_file``) a file that cannot be read: empty, not UTF-8 text, a CSV without
+    the columns it needs, a JSON document that is not a list of well-formed events."""
+    if not content.strip():
+        raise InvalidFile({"file": [_("The file is empty.")]})
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidFile({"file": [_("The file is not UTF-8 text (CSV or JSON).")]}) from None
+    if "\x00" in text:
+        raise InvalidFile({"file": [_("The file is not UTF-8 text (CSV or JSON).")]})
+    if is_json:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            raise InvalidFile({"file": [_("The file is not valid JSON.")]}) from None
+        if isinstance(data, dict) and set(data) == {"events"}:
+            data = data["events"]
+        if not isinstance(data, list):
+            raise InvalidFile({"file": [_("A JSON file must be {\"events\": [...]}, a list of events.")]})
+        if not data:
+            raise InvalidFile({"file": [_("The file has no events.")]})
+        for number, line in enumerate(data, start=1):
+            problem = _json_line_problem(line)
+            if problem:
+                raise InvalidFile({"file": [_("Line %(number)s %(problem)s.") % {"number": number,
+                                                                                  "problem": problem}]})
+        return
+    header = next(csv.reader(io.StringIO(text)), [])
+    missing = [name for name in _FILE_REQUIRED if name not in {cell.strip() for cell in header}]
+    if missing:
+        raise InvalidFile({"file": [_("The CSV file's first line must name the columns message_id, "
+                                      "declaration_ref, type, office, occurred_at, amount_released (missing: "
+                                      "%(missing)s).") % {"missing": ", ".join(missing)}]})
+
+
+def _looks_json(filename: str, content: bytes, media_type: str | None) -> bool:
+    """The same guess as the background's (``discharge_file_receive``), plus the announced media type."""
+    return (media_type == "application/json" or filename.lower().endswith(".json")
+            or content.lstrip()[:1] in (b"[", b"{"))
+
+
 def _safe_filename(name: str, default: str) -> str:
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "".join(ch for ch in name if ch.isprintable() and ch != "\x00")[:200]
@@ -468,33 +595,49 @@ class DischargeFileViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Send a file of discharge events",
-        description="A CSV (header `message_id,declaration_ref,type,office,occurred_at,amount_released`; "
-                    "`type` defaults to `discharge`) or a JSON list of events, as a multipart `file` or as the "
-                    "raw body (`Content-Type: text/csv` or `application/json`, optional `?filename=`). "
-                    "Processed in the background; each line is one event with the same idempotency as "
-                    "`POST /transits/{declaration_ref}/events`.",
+        description="A CSV (UTF-8, header `message_id,declaration_ref,type,office,occurred_at,amount_released`) "
+                    "or a JSON document `{\"events\": [...]}` (a bare JSON list of the same events is taken too), "
+                    "as a multipart `file` or as the raw body (`Content-Type: text/csv` or `application/json`, "
+                    "optional `?filename=`). In both formats `type` defaults to `discharge`.\n\n"
+                    "The file is checked at once: empty, not UTF-8, a CSV without its header, JSON that does not "
+                    "parse or is not a list of event objects with their fields is refused with 400 `invalid_file` "
+                    "and nothing is stored. Then it is processed in the background; each line is one event with "
+                    "the same rules and idempotency as `POST /transits/{declaration_ref}/events`, a refused line "
+                    "listed in the job's `errors` with its number and code.",
         parameters=[OpenApiParameter("filename", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
                                      description="Name of the file, for a raw body.")],
         request={
             "multipart/form-data": s.DischargeFileIn,
-            "text/csv": OpenApiTypes.STR,
-            "application/json": s.TransitEventFileLineIn(many=True),
+            "text/csv": {"type": "string", "minLength": 1,
+                         "description": "The CSV file, UTF-8, its first line naming the columns."},
+            "application/json": s.DischargeFileJsonIn,
         },
         responses=_errors(
-            400, 401, 403, 429,
+            401, 403, 415, 429,
             extra={
-                202: OpenApiResponse(s.JobAcceptedOut, description="Stored; follow it at /api/v1/jobs/{job}."),
-                413: OpenApiResponse(s.ErrorOut, description="The file is too large (`too_large`)."),
+                202: OpenApiResponse(s.JobAcceptedOut, description="Stored; follow it at /api/v1/jobs/{job} "
+                                                                   "(also in the Location header)."),
+                400: error_response(400, "The file cannot be taken (`invalid_file`, with `errors.file` saying "
+                                         "why: empty, not UTF-8, not a CSV with the header, not a JSON list of "
+                                         "objects), or a form without `file` (`invalid`), or a raw JSON body "
+                                         "that does not parse (`parse_error`).",
+                                    example={"code": "invalid_file", "detail": "The file cannot be read.",
+                                             "errors": {"file": ["The file is not UTF-8 text."]}}),
+                413: error_response(413, "The file is too large (`too_large`)."),
             },
         ),
     )
     def create(self, request, *args, **kwargs):
         data = request.data
+        media_type = None
         if isinstance(data, RawUpload):
             default = "discharges.json" if data.media_type == "application/json" else "discharges.csv"
             filename = _safe_filename(request.query_params.get("filename", ""), default)
             content = data.content
+            media_type = data.media_type
         else:
+            if (request.content_type or "").split(";")[0].strip() in ("text/csv", "application/json"):
+                raise InvalidFile({"file": [_("The file is empty.")]})  # a raw body with nothing in it
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError({"file": [_("Send the file in the field \"file\", or as the raw body.")]})
@@ -502,8 +645,7 @@ class DischargeFileViewSet(viewsets.GenericViewSet):
                 raise PayloadTooLarge(_("The file is too large."))
             filename = _safe_filename(upload.name, "discharges.csv")
             content = upload.read()
-        if not content.strip():
-            raise ValidationError({"file": [_("The file is empty.")]})
+        discharge_file_check(content, is_json=_looks_json(filename, content, media_type))
         job = discharge_file_receive(
             sender=request.user.organisation, filename=filename, content=content, **_actor(request)
         )
@@ -525,7 +667,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         summary="Progress of a discharge file",
         description="`status` is queued, running, done or failed; `errors` lists each refused line with its "
                     "number and code. Only the administration that sent the file sees it.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        parameters=[_ID],
         responses=_errors(401, 403, 404, 429, extra={200: s.JobOut}),
     )
     def retrieve(self, request, *args, **kwargs):

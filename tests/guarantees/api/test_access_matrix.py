@@ -31,7 +31,8 @@ def matrix(world, django_capture_on_commit_callbacks):
         response = world.key_client("TG").post("/api/v1/transits", declaration(world, declaration_ref=REF),
                                                format="json")
     assert response.status_code == 201
-    job = world.key_client("TG").post("/api/v1/discharges/files", data=b"message_id\n", content_type="text/csv")
+    job = world.key_client("TG").post("/api/v1/discharges/files", data=b"message_id,declaration_ref,type,office,occurred_at,amount_released\n",
+                                       content_type="text/csv")
     revoked, raw = api_key_create(organisation=world.customs["TG"], name="old")
     api_key_revoke(api_key=revoked)
 
@@ -137,7 +138,7 @@ def test_transit_event_with_an_office_of_another_country(matrix):
 
 def test_discharge_files(matrix):
     def call(client, _who):
-        upload = SimpleUploadedFile("d.csv", b"message_id,declaration_ref\n")
+        upload = SimpleUploadedFile("d.csv", b"message_id,declaration_ref,type,office,occurred_at,amount_released\n")
         return client.post("/api/v1/discharges/files", {"file": upload}, format="multipart").status_code
 
     assert _row(matrix, call) == _expect(

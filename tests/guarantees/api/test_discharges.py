@@ -77,7 +77,9 @@ def test_raw_json_body(two_declared, django_capture_on_commit_callbacks):
         {"message_id": "J-1", "declaration_ref": "T-1", "type": "partial_discharge", "office": "BFOUAG",
          "occurred_at": now, "amount_released": 400_000},
         {"message_id": "J-2", "declaration_ref": "T-2", "type": "discharge", "office": "BFOUAG", "occurred_at": now},
-        "not an object",
+        # Well formed, refused when applied: an office unknown to the registry (a line that is not an object is
+        # refused at upload: tests/guarantees/api/contract/test_schema_contract.py).
+        {"message_id": "J-3", "declaration_ref": "T-2", "office": "NOPE", "occurred_at": now},
     ]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/discharges/files", data=json.dumps(lines), content_type="application/json")
@@ -87,31 +89,23 @@ def test_raw_json_body(two_declared, django_capture_on_commit_callbacks):
     assert Guarantee.objects.get(pk=two_declared.guarantee.pk).held == 600_000
 
 
-def test_a_file_that_does_not_parse_fails_with_the_reason(world, django_capture_on_commit_callbacks):
+def test_a_file_that_does_not_parse_is_refused_at_upload(world, django_capture_on_commit_callbacks):
     client = world.key_client("BF")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/discharges/files", data=b"[{broken", content_type="application/json")
-    job = _job(client, response.json()["job"])
-    assert job["status"] == "failed" and job["errors"][0]["code"] == "parse_error"
+    assert response.status_code == 400 and response.json()["code"] == "invalid_file"
+    assert not DischargeFile.objects.exists()
 
 
-def test_a_deeply_nested_json_file_fails_instead_of_staying_queued(world, django_capture_on_commit_callbacks):
+def test_a_deeply_nested_json_file_is_refused_at_upload(world, django_capture_on_commit_callbacks):
     """json.loads raises RecursionError on thousands of nested brackets: the job stayed queued for ever and the
-    stalled-file sweep queued it again every 15 minutes."""
-    import datetime
-
-    from guarantees.operations.sweeps import discharge_files_sweep
-
+    stalled-file sweep queued it again every 15 minutes. It is now refused before anything is stored."""
     client = world.key_client("BF")
     nested = b"[" * 100_000 + b"]" * 100_000
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/discharges/files", data=nested, content_type="application/json")
-    assert response.status_code == 202
-    job = _job(client, response.json()["job"])
-    assert job["status"] == "failed" and job["errors"][0]["code"] == "parse_error"
-    assert "nested" in job["errors"][0]["detail"]
-    later = timezone.now() + datetime.timedelta(hours=2)
-    assert discharge_files_sweep(now=later) == []
+    assert response.status_code == 400 and response.json()["code"] == "invalid_file"
+    assert not DischargeFile.objects.exists()
 
 
 def test_a_file_whose_task_fails_for_any_reason_ends_failed(world, django_capture_on_commit_callbacks, monkeypatch):
@@ -138,7 +132,7 @@ def test_empty_or_missing_file_is_400(world):
         client.post("/api/v1/discharges/files", {"other": "x"}, format="multipart"),
         client.post("/api/v1/discharges/files", {"file": SimpleUploadedFile("e.csv", b"  \n")}, format="multipart"),
     ):
-        assert response.status_code == 400 and response.json()["code"] == "invalid"
+        assert response.status_code == 400 and response.json()["code"] in ("invalid", "invalid_file")
         assert "file" in response.json()["errors"]
     assert not DischargeFile.objects.exists()
 

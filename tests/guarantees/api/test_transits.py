@@ -240,8 +240,10 @@ def test_date_filters_accept_any_offset(three_transits):
     ]
 
 
+# (A valid RFC 3339 bound beyond what UTC holds is the latest instant, not an error:
+# tests/guarantees/api/contract/test_schema_contract.py.)
 @pytest.mark.parametrize("params", [{"status": "nope"}, {"declared_after": "yesterday"}, {"overdue": "maybe"},
-                                    {"declared_before": "9999-12-31T23:59:59-23:00"}])
+                                    {"declared_after": "2026-03-01"}, {"status": ""}])
 def test_bad_filters_are_400(three_transits, params):
     response = three_transits.key_client("TG").get("/api/v1/transits", params)
     assert response.status_code == 400 and response.json()["code"] == "invalid"
