@@ -25,6 +25,7 @@ from guarantees.api.exception_handler import PayloadTooLarge
 from guarantees.api.filters import GuaranteeFilter, TransitFilter
 from guarantees.errors import Conflict
 from guarantees.grn import grn_normalise
+from guarantees.pagination import COUNT_CAP, CappedPaginator
 from guarantees.models import (
     Country,
     DischargeFile,
@@ -103,8 +104,39 @@ def _errors(*codes: int, extra: dict) -> dict:
 
 
 class Pagination(PageNumberPagination):
+    """Page numbers with a capped count (``guarantees.pagination``): ``count`` is exact up to 10 000 rows past the
+    page asked; beyond, ``count`` is that number and ``count_capped`` is true ("more than"). ``next`` is given
+    whenever a row follows, so a client walks every page by following it."""
+
+    django_paginator_class = CappedPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response({
+            "count": paginator.shown_count,
+            "count_capped": paginator.capped,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        properties = described["properties"]
+        properties["count"]["description"] = (
+            f"Rows matching, exact up to {COUNT_CAP} past the page asked; when `count_capped` is true there are "
+            "more than `count` (the list is not counted to its end: filter it)."
+        )
+        described["properties"] = {
+            "count": properties["count"],
+            "count_capped": {"type": "boolean", "example": False,
+                             "description": "True when there are more rows than `count`."},
+            **{k: v for k, v in properties.items() if k != "count"},
+        }
+        described["required"] = ["count", "count_capped", "results"]
+        return described
 
 
 def _caller(request) -> str:
