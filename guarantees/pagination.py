@@ -52,7 +52,10 @@ class CappedPaginator(Paginator):
         limit = self.limit
         objects = self.object_list
         if hasattr(objects, "count") and callable(objects.count) and hasattr(objects, "query"):
-            seen = objects[: limit + 1].count()
+            # Without ORDER BY: which rows are counted does not change how many (at most limit + 1), and the
+            # planner is then free to probe in the cheapest order (a merge on the ids rather than the list's
+            # own order, four times faster for the customs' list).
+            seen = objects.order_by()[: limit + 1].count()
         else:
             seen = len(objects[: limit + 1])
         return seen
