@@ -33,6 +33,17 @@ class Command(BaseCommand):
                 self.stderr.write(message)
 
         settings.DEBUG = False
+        import os
+
+        import dj_database_url
+
+        url = options.get("database_url") or os.environ.get("DATABASE_URL") or ""
+        if url and not url.startswith(("postgres://", "postgresql://")):
+            engine = dj_database_url.parse(url).get("ENGINE", "?").rsplit(".", 1)[-1]
+            raise CommandError(
+                f"Refusing to seed {engine}: seed_scale writes with PostgreSQL's COPY and measures PostgreSQL's "
+                "plans, so it runs on PostgreSQL only. Set DATABASE_URL or --database-url to postgres://..."
+            )
         try:
             with benchmark_database(database_url=options.get("database_url"), keep=not options["drop"],
                                     log=log) as db:
