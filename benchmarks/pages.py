@@ -189,7 +189,7 @@ def measure(client, url: str, *, repeat: int, warmup: int, conn) -> dict:
     sql = [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "UPDATE", "INSERT", "DELETE"))]
     try:
         sql_times = _sql_times(sql, conn, repeat)
-    except Exception as exc:  # noqa: BLE001 - a statement psycopg cannot replay as captured: reported, not fatal
+    except Exception as exc:
         conn.rollback()
         sql_times = []
         sql_error = f"{type(exc).__name__}: {exc}"[:200]
@@ -275,7 +275,10 @@ def run(options: dict, *, log=print) -> dict:
 
 def _static_without_manifest(log) -> None:
     """Without ``collectstatic`` the manifest storage refuses every page; plain static URLs cost the same."""
-    from django.contrib.staticfiles.storage import StaticFilesStorage, staticfiles_storage
+    from django.contrib.staticfiles.storage import (
+        StaticFilesStorage,
+        staticfiles_storage,
+    )
 
     try:
         staticfiles_storage.url("css/registry.css")

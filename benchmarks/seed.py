@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 HELP = "Fill a PostgreSQL database with a registry of N transits (COPY), consistent for verify_ledger."
 
-UTC = datetime.timezone.utc
 DAY = datetime.timedelta(days=1)
 HOUR = datetime.timedelta(hours=1)
 
@@ -234,8 +233,8 @@ class Generator:
         from guarantees.services.ledger import ledger_entry
 
         w, rng = self.w, self.rng
-        bank_id, bank_org, bank_country, maker, checker = rng.choice(w.banks)
-        principal, fwd_country, agent = w.forwarders[min(int(rng.paretovariate(1.3)) - 1, len(w.forwarders) - 1)
+        bank_id, _bank_org, bank_country, maker, checker = rng.choice(w.banks)
+        principal, _fwd_country, agent = w.forwarders[min(int(rng.paretovariate(1.3)) - 1, len(w.forwarders) - 1)
                                                      if rng.random() < 0.5 else rng.randrange(len(w.forwarders))]
         # Life of the guarantee: active and suspended ones run until after today; expired, cancelled and closed
         # ones ended in the past. Transits fall inside [begin, end).
@@ -255,7 +254,7 @@ class Generator:
         events = []  # (at, order, kind, hold index, d_held, d_claimed, d_paid, reference)
         holds_here = []
         for _ in range(transit_count if status in CARRYING else 0):
-            corridor_id, code, days, dep, dest = rng.choices(w.corridors, weights=w.corridor_weights)[0]
+            corridor_id, _code, days, dep, dest = rng.choices(w.corridors, weights=w.corridor_weights)[0]
             declared = _moment(rng, begin, end)
             deadline = declared + DAY * days
             age = w.now - declared
@@ -347,8 +346,8 @@ class Generator:
                 "office_of_departure_id": dep, "office_of_destination_id": dest, "corridor_id": corridor_id,
                 "declared_at": declared, "deadline": deadline, "amount_held": amount, "amount_source": "declared",
                 "amount_breakdown": "{}", "goods": "[]",
-                "transport": '{"vehicle": "%s-%04d-%s"}' % (rng.choice(("TG", "BF", "NE", "ML")), rng.randrange(10000),
-                                                         rng.choice(("AA", "AB", "BC", "RT"))),
+                "transport": '{"vehicle": "' + f'{rng.choice(("TG", "BF", "NE", "ML"))}-{rng.randrange(10000):04d}-'
+                             f'{rng.choice(("AA", "AB", "BC", "RT"))}' + '"}',
                 "content_hash": f"{transit_id:064x}", "declared_by_id": w.customs.get(departure_country,
                                                                                       next(iter(w.customs.values())))[0],
                 "created_at": declared, "arrived_at": arrived, "discharged_at": discharged, "cancelled_at": cancelled,
@@ -471,7 +470,16 @@ def seed(*, transits: int, guarantees: int | None = None, banks: int = 12, forwa
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from guarantees.models import Claim, CorridorStop, Enquiry, Guarantee, Hold, Office, Transit, TransitStop
+    from guarantees.models import (
+        Claim,
+        CorridorStop,
+        Enquiry,
+        Guarantee,
+        Hold,
+        Office,
+        Transit,
+        TransitStop,
+    )
 
     if connection.vendor != "postgresql":
         from benchmarks.common import BenchmarkError

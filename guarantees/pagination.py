@@ -68,7 +68,7 @@ class CappedPaginator(Paginator):
     @property
     def shown_count(self) -> int:
         """What to show as the number of rows: exact, or (``capped``) the number it is more than."""
-        return self.limit if self.count > self.limit else self.count
+        return min(self.count, self.limit)
 
     @property
     def shown_count_text(self) -> str:

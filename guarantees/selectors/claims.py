@@ -8,7 +8,13 @@ secretariat all. Anything else is simply not found (404).
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from guarantees.models import AWAITING_BANK_STATUSES, Claim, Enquiry, ManualRelease, ReleaseStatus
+from guarantees.models import (
+    AWAITING_BANK_STATUSES,
+    Claim,
+    Enquiry,
+    ManualRelease,
+    ReleaseStatus,
+)
 from guarantees.selectors.transits import transit_visibility
 
 

@@ -6,7 +6,13 @@ from django.utils import timezone
 
 from accounts.roles import OrganisationKind
 from guarantees.grn import grn_normalise
-from guarantees.models import OPEN_TRANSIT_STATUSES, Guarantee, Transit, TransitStatus, TransitStop
+from guarantees.models import (
+    OPEN_TRANSIT_STATUSES,
+    Guarantee,
+    Transit,
+    TransitStatus,
+    TransitStop,
+)
 
 # Beyond this many guarantees matching a search, their ids are not listed in the query but joined.
 SEARCH_GUARANTEES_LISTED = 500
@@ -59,8 +65,8 @@ def refused_events_visible_to(*, user) -> QuerySet:
     """Transit events kept refused: the secretariat sees every one; a customs administration those it sent,
     except the refusals that must not tell it anything (an event about a transit it may not see stays, to it,
     indistinguishable from one waiting for its declaration)."""
-    from guarantees.models import EventStatus, TransitEvent
     from guarantees.errors import HIDDEN_REFUSALS
+    from guarantees.models import EventStatus, TransitEvent
 
     base = (TransitEvent.objects.filter(status=EventStatus.REJECTED)
             .select_related("sender", "office", "transit").order_by("-received_at", "-pk"))

@@ -37,7 +37,7 @@ def test_seed_scale_writes_a_registry_that_verifies_and_benchmark_pages_measures
         # One opening per active-ish guarantee, one HOLD per transit, and the releases, claims and payments.
         assert result["ledger_entries"] > 2000 + result["transits"] * 0.8
         with _kept(name) as db:
-            q = lambda sql: db.execute(sql).fetchall()  # noqa: E731
+            q = lambda sql: db.execute(sql).fetchall()
             statuses = dict(q("SELECT status, count(*) FROM guarantees_transit GROUP BY status"))
             assert statuses["discharged"] > 1000 and {"in_transit", "cancelled"} <= statuses.keys()
             assert len(q("SELECT DISTINCT corridor_id FROM guarantees_transit")) >= 4

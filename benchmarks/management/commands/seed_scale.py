@@ -13,7 +13,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks import seed
-from benchmarks.common import BenchmarkError, add_database_arguments, benchmark_database, dumps
+from benchmarks.common import (
+    BenchmarkError,
+    add_database_arguments,
+    benchmark_database,
+    dumps,
+)
 
 
 class Command(BaseCommand):
