@@ -73,6 +73,12 @@ def benchmark_database(*, database_url: str | None, keep: bool = False, log=prin
     from django.db import connections
 
     base = parse_database_url(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    if _event_loop_running():
+        raise BenchmarkError(
+            "An asyncio event loop runs in this thread: Django then keeps its connections where forked client "
+            "processes do not look, and they would reach another database than the benchmark's own. Run the "
+            "benchmark from plain synchronous code."
+        )
     if connections["default"].in_atomic_block:
         raise BenchmarkError(
             "The default connection is inside a transaction: the benchmark would have to close it to use its own "
@@ -119,6 +125,16 @@ def seeded_database(*, name: str, database_url: str | None, log=print):
         raise
     finally:
         _point_default_at(saved)
+
+
+def _event_loop_running() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def parse_database_url(url: str) -> dict:
