@@ -142,6 +142,13 @@ def _places(log) -> dict:
     }
 
 
+def _busiest_visible(user) -> int | None:
+    """The guarantee with the longest ledger among those ``user`` may see (its page has the most holds)."""
+    from guarantees.selectors.guarantees import guarantees_visible_to
+
+    return guarantees_visible_to(user=user).order_by("-ledger_seq").values_list("pk", flat=True).first()
+
+
 def _fill(template: str, places: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(places[m.group(1)]), template)
 
@@ -242,10 +249,12 @@ def run(options: dict, *, log=print) -> dict:
                 continue
             client = _signed_in_client(user)
             results[role] = {}
+            busiest = _busiest_visible(user)
+            role_places = {**places, "guarantee": busiest or places["guarantee"]}
             for label, path, query in URLS:
                 if options.get("only") and options["only"] not in label:
                     continue
-                url = _url(path, query, places)
+                url = _url(path, query, role_places)
                 figures = measure(client, url, repeat=options["repeat"], warmup=options["warmup"], conn=conn)
                 figures["url"] = url
                 results[role][label] = figures
