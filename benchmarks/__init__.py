@@ -17,6 +17,7 @@ from types import ModuleType
 REGISTRY: dict[str, str] = {
     "api": "benchmarks.api",
     "holds": "benchmarks.holds",
+    "pages": "benchmarks.pages",
     "certificates": "benchmarks.certificates",
     "releases": "benchmarks.releases",
     "soak": "benchmarks.soak",

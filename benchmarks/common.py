@@ -104,6 +104,29 @@ def benchmark_database(*, database_url: str | None, keep: bool = False, log=prin
                 drop_database(db, log=log)
 
 
+@contextmanager
+def seeded_database(*, name: str, database_url: str | None, log=print):
+    """The existing database ``name`` (filled by ``manage.py seed_scale`` and kept) on the server of
+    ``database_url`` (else DATABASE_URL, else the default): Django's default connection points at it meanwhile.
+    Neither created, migrated nor dropped."""
+    from django.db import connections
+
+    base = parse_database_url(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    db = {**base, "NAME": name}
+    saved = connections["default"].settings_dict
+    log(f"running on the seeded database {name}")
+    try:
+        use_database(db)
+        connections["default"].ensure_connection()
+        yield connections["default"].settings_dict
+    except Exception as exc:
+        if type(exc).__module__.startswith(("psycopg", "django.db")):
+            raise BenchmarkError(f"Cannot use the seeded database {name!r}: {exc}") from exc
+        raise
+    finally:
+        _point_default_at(saved)
+
+
 def _event_loop_running() -> bool:
     import asyncio
 

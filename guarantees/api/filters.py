@@ -6,19 +6,20 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guarantees.grn import grn_normalise
 from guarantees.models import GuaranteeStatus, TransitStatus, TransitStop
+from guarantees.selectors.transits import overdue_condition
 
-_STILL_RUNNING = (TransitStatus.DECLARED, TransitStatus.IN_TRANSIT, TransitStatus.ARRIVED)
 
 
 def overdue_q() -> Q:
-    """Overdue: marked so by the sweep, or still on the road past its time limit (before the sweep ran)."""
-    return Q(status=TransitStatus.OVERDUE) | Q(status__in=_STILL_RUNNING, deadline__lt=timezone.now())
+    """Overdue: marked so by the sweep, or still on the road past its time limit (before the sweep ran). The
+    pages' ``overdue_condition``, the one rule (its shape lets the partial index of open transits serve it)."""
+    return overdue_condition(timezone.now())
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -110,7 +111,10 @@ class TransitFilter(StrictFilterSet):
         code = (value or "").strip().upper()
         if not code:
             return queryset
-        return queryset.filter(pk__in=TransitStop.objects.filter(office__code=code).values("transit_id"))
+        # EXISTS probe of the route's stops (office, transit), as in the pages' filter (issue #13).
+        return queryset.filter(
+            Exists(TransitStop.objects.filter(transit_id=OuterRef("pk"), office__code=code))
+        )
 
     def filter_guarantee(self, queryset, name, value):
         grn = grn_normalise(value)

@@ -36,6 +36,7 @@ from guarantees.api.filters import GuaranteeFilter, TransitFilter
 from guarantees.api.schema import error_response
 from guarantees.errors import Conflict
 from guarantees.grn import grn_normalise
+from guarantees.pagination import COUNT_CAP, CappedPaginator
 from guarantees.models import (
     Country,
     DischargeFile,
@@ -123,8 +124,12 @@ def _errors(*codes: int, extra: dict) -> dict:
 
 class Pagination(PageNumberPagination):
     """``page`` from 1, ``page_size`` from 1 to 200: anything else is a 400 ``invalid`` (not silently the
-    default); a page past the last is a 404 ``not_found``, as documented."""
+    default); a page past the last is a 404 ``not_found``, as documented. The count is capped
+    (``guarantees.pagination``): ``count`` is exact up to 10 000 rows past the page asked; beyond, ``count`` is that
+    number and ``count_capped`` is true ("more than"). ``next`` is given whenever a row follows, so a client walks
+    every page by following it."""
 
+    django_paginator_class = CappedPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
     max_page = 10**9
@@ -151,14 +156,34 @@ class Pagination(PageNumberPagination):
             parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": bounds[parameter["name"]]}
         return parameters
 
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response({
+            "count": paginator.shown_count,
+            "count_capped": paginator.capped,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
     def get_paginated_response_schema(self, schema):
-        response = super().get_paginated_response_schema(schema)
-        response["properties"]["count"]["description"] = "How many results in all pages."
-        response["properties"]["next"]["description"] = "Link to the next page; null on the last."
-        response["properties"]["previous"]["description"] = "Link to the previous page; null on the first."
-        response["required"] = ["count", "next", "previous", "results"]
-        response["description"] = "One page of results, with the links to the pages around it."
-        return response
+        described = super().get_paginated_response_schema(schema)
+        properties = described["properties"]
+        properties["count"]["description"] = (
+            f"Rows matching, exact up to {COUNT_CAP} past the page asked; when `count_capped` is true there are "
+            "more than `count` (the list is not counted to its end: filter it)."
+        )
+        described["properties"] = {
+            "count": properties["count"],
+            "count_capped": {"type": "boolean", "example": False,
+                             "description": "True when there are more rows than `count`."},
+            **{k: v for k, v in properties.items() if k != "count"},
+        }
+        properties["next"]["description"] = "Link to the next page; null on the last."
+        properties["previous"]["description"] = "Link to the previous page; null on the first."
+        described["required"] = ["count", "count_capped", "next", "previous", "results"]
+        described["description"] = "One page of results, with the links to the pages around it."
+        return described
 
 
 def _caller(request) -> str:

@@ -69,6 +69,9 @@ class Enquiry(models.Model):
         verbose_name = _("enquiry")
         verbose_name_plural = _("enquiries")
         ordering = ["-opened_at", "-pk"]
+        # The list is newest first: its page reads the first rows of this index (without it, a scan of the
+        # table: 0.4 s at a million transits, issue #13).
+        indexes = [models.Index(fields=["-opened_at", "-id"], name="enquiry_newest_first")]
         constraints = [
             models.UniqueConstraint(
                 fields=["transit"], condition=Q(status__in=["open", "answered"]), name="enquiry_one_open_per_transit"
@@ -281,7 +284,10 @@ class Claim(models.Model):
         verbose_name = _("claim")
         verbose_name_plural = _("claims")
         ordering = ["-issued_at", "-pk"]
-        indexes = [models.Index(fields=["status", "examination_deadline"])]
+        indexes = [
+            models.Index(fields=["status", "examination_deadline"]),
+            models.Index(fields=["-issued_at", "-id"], name="claim_newest_first"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="claim_amount_positive"),
             models.CheckConstraint(

@@ -8,19 +8,30 @@ secretariat all. Anything else is simply not found (404).
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from guarantees.models import AWAITING_BANK_STATUSES, Claim, Enquiry, ManualRelease, ReleaseStatus
-from guarantees.selectors.transits import transits_visible_to
+from guarantees.models import (
+    AWAITING_BANK_STATUSES,
+    Claim,
+    Enquiry,
+    ManualRelease,
+    ReleaseStatus,
+)
+from guarantees.selectors.transits import transit_visibility
+
+
+def _visible(model, user) -> QuerySet:
+    condition = transit_visibility(user=user, through="transit")
+    return model.objects.none() if condition is None else model.objects.filter(condition)
 
 
 def enquiries_visible_to(*, user) -> QuerySet[Enquiry]:
-    return Enquiry.objects.filter(transit__in=transits_visible_to(user=user).values("pk")).select_related(
+    return _visible(Enquiry, user).select_related(
         "transit__guarantee__principal", "transit__guarantee__bank__organisation", "transit__office_of_departure",
         "transit__office_of_destination", "customs", "opened_by",
     )
 
 
 def releases_visible_to(*, user) -> QuerySet[ManualRelease]:
-    return ManualRelease.objects.filter(transit__in=transits_visible_to(user=user).values("pk")).select_related(
+    return _visible(ManualRelease, user).select_related(
         "transit__guarantee__principal", "customs", "proposed_by", "decided_by", "enquiry",
     )
 
@@ -39,7 +50,7 @@ def releases_to_approve(*, user) -> QuerySet[ManualRelease]:
 
 
 def claims_visible_to(*, user) -> QuerySet[Claim]:
-    return Claim.objects.filter(transit__in=transits_visible_to(user=user).values("pk")).select_related(
+    return _visible(Claim, user).select_related(
         "transit__office_of_departure", "transit__office_of_destination", "guarantee__principal",
         "guarantee__bank__organisation", "customs", "issued_by", "hold",
     )

@@ -10,7 +10,6 @@ message or a form error in French, never as a server error.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from guarantees.errors import DomainError
 from guarantees.models import Amendment, Guarantee
 from guarantees.selectors.guarantees import guarantees_visible_to
 from guarantees.formats import format_fcfa
+from guarantees.pagination import CappedPaginator
 
 PAGE_SIZE = 25
 
@@ -86,8 +86,9 @@ def add_domain_error(request: HttpRequest, exc: DomainError, form=None) -> None:
 
 def paginate(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE, page_param: str = "page"):
     """The requested page of ``queryset`` and the rest of the query string, for the page links to keep the
-    filters (and the other lists' pages)."""
-    paginator = Paginator(queryset, per_page)
+    filters (and the other lists' pages). The count is capped (``guarantees.pagination``): templates show
+    ``paginator.shown_count`` with "more than" when ``paginator.capped``."""
+    paginator = CappedPaginator(queryset, per_page)
     page = paginator.get_page(request.GET.get(page_param))
     query = request.GET.copy()
     query.pop(page_param, None)

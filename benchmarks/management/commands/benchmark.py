@@ -14,7 +14,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 import benchmarks
-from benchmarks.common import DEFAULT_DATABASE_URL, BenchmarkError, add_database_arguments, benchmark_database, dumps
+from benchmarks.common import (
+    DEFAULT_DATABASE_URL,
+    BenchmarkError,
+    add_database_arguments,
+    benchmark_database,
+    dumps,
+    seeded_database,
+)
 
 
 class _Stopped(BaseException):
@@ -51,9 +58,12 @@ class Command(BaseCommand):
         settings.DEBUG = False
         keep = options.get("keep", False)
         try:
-            with _stopped_by_signals(), benchmark_database(
-                database_url=options.get("database_url"), keep=keep, log=log
-            ) as db:
+            if options.get("seeded"):  # a benchmark reading a kept database (benchmark pages --seeded NAME)
+                database = seeded_database(name=options["seeded"], database_url=options.get("database_url"), log=log)
+                keep = True
+            else:
+                database = benchmark_database(database_url=options.get("database_url"), keep=keep, log=log)
+            with _stopped_by_signals(), database as db:
                 result = module.run(options, log=log)
         except (BenchmarkError, ValueError) as exc:
             raise CommandError(str(exc)) from exc

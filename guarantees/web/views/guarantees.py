@@ -32,6 +32,7 @@ from guarantees.web.views.statements import statement_party
 S = GuaranteeStatus
 A = AmendmentStatus
 OPEN_AMENDMENT = (A.SUBMITTED, A.PREPARED)
+DETAIL_PAGE_SIZE = 50  # holds and ledger entries per page on a guarantee's page
 
 
 
@@ -77,14 +78,26 @@ def guarantee_detail(request, pk):
     user = request.user
     amendments = list(g.amendments.select_related("requested_by", "prepared_by", "checked_by"))
     open_amendment = next((a for a in amendments if a.status in OPEN_AMENDMENT), None)
-    holds = list(g.holds.all())
+    # A busy guarantee carries thousands of holds and entries: each list is a page of its own (its own
+    # parameter, the others' kept in the links), read through an index (guarantee, status) / (guarantee, seq).
+    open_holds, open_query = paginate(request, g.holds.filter(status=HoldStatus.HELD).order_by("-created_at", "-pk"),
+                                      per_page=DETAIL_PAGE_SIZE, page_param="open_holds_page")
+    closed_holds, closed_query = paginate(
+        request, g.holds.exclude(status=HoldStatus.HELD).order_by("-created_at", "-pk"),
+        per_page=DETAIL_PAGE_SIZE, page_param="closed_holds_page",
+    )
+    entries, entries_query = paginate(request, g.entries.order_by("seq"), per_page=DETAIL_PAGE_SIZE,
+                                      page_param="entries_page")
     context = {
         "guarantee": g,
         "actions": _actions(user, g, open_amendment),
         "versions": g.versions.all(),
-        "open_holds": [h for h in holds if h.status == HoldStatus.HELD],
-        "closed_holds": [h for h in holds if h.status != HoldStatus.HELD],
-        "entries": g.entries.select_related("hold").order_by("seq"),
+        "open_holds": open_holds,
+        "open_holds_query": open_query,
+        "closed_holds": closed_holds,
+        "closed_holds_query": closed_query,
+        "entries": entries,
+        "entries_query": entries_query,
         "events": guarantee_trail(guarantee=g, user=user),
         "amendments": amendments,
         "open_amendment": open_amendment,
