@@ -71,3 +71,10 @@ CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
 # Transit events: how far a customs system's clock may be ahead of ours, or an event dated before its declaration,
 # before the event is refused (guarantees/services/events.py).
 REGISTRY_EVENT_CLOCK_SKEW_SECONDS = env_int("REGISTRY_EVENT_CLOCK_SKEW_SECONDS", 300)
+
+# --- Reports (reporting/) ---------------------------------------------------------------------------
+# A bank whose exposure reaches this share of its ceiling is listed "near its ceiling" on the secretariat's report.
+REPORTING_NEAR_CEILING_PCT = env_int("REPORTING_NEAR_CEILING_PCT", 80)
+# The forwarder and its bank are told once when a guarantee's headroom forecast (guarantees.forecast) falls within
+# this many days; told again only after the forecast has moved beyond it.
+REGISTRY_HEADROOM_ALERT_DAYS = env_int("REGISTRY_HEADROOM_ALERT_DAYS", 14)
