@@ -49,3 +49,15 @@ def admin_client(db, admin_user):
 
     give_totp(admin_user)
     return sign_in_as(Client(), admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _reporting_alias_reads_the_tests_data():
+    """The "reporting" alias mirrors the default's test database (TEST MIRROR); inside a test's transaction a second
+    connection would not see the rows the test wrote, so the alias uses the default connection itself. (Tests that
+    commit, such as the browser tests' live server, see the same rows either way.)"""
+    from django.db import connections
+
+    connections["reporting"] = connections["default"]
+    yield
+    del connections["reporting"]

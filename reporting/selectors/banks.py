@@ -19,6 +19,7 @@ from guarantees.models import (
     Transit,
 )
 from guarantees.selectors.claims import claims_visible_to
+from guarantees.selectors.guarantees import guarantees_visible_to
 from reporting.selectors.common import DB, Period, by_month, month_of, next_month, percentile, visible_guarantees
 
 # Guarantees that carry money: committed (the bank stands behind the full amount) or winding down (still held or
@@ -32,6 +33,14 @@ def _exposed(user, *, principal=None):
     if principal is not None:
         qs = qs.filter(principal_id=principal)
     return qs
+
+
+def _exposed_ids(user, *, principal=None):
+    """The same guarantees' ids, as a subquery (no database named: it runs on the outer query's)."""
+    qs = guarantees_visible_to(user=user).filter(status__in=EXPOSED_STATUSES)
+    if principal is not None:
+        qs = qs.filter(principal_id=principal)
+    return qs.values("pk")
 
 
 def _balances(**extra):
@@ -69,7 +78,7 @@ def bank_exposure_totals(*, user, principal=None) -> dict:
 
 def _holds_by(user, field: str, label: str, principal=None) -> list[dict]:
     transits = Transit.objects.using(DB).filter(
-        guarantee__in=_exposed(user, principal=principal).values("pk"), hold__status__in=OPEN_HOLD_STATUSES
+        guarantee__in=_exposed_ids(user, principal=principal), hold__status__in=OPEN_HOLD_STATUSES
     )
     return list(
         transits.values(key=F(field), name=F(label))
@@ -105,7 +114,7 @@ def bank_ceiling_over_time(*, user, bank, period: Period) -> list[dict]:
     }
     movements = (
         LedgerEntry.objects.using(DB)
-        .filter(guarantee_id__in=_exposed(user).values("pk"), created_at__lt=period.until)
+        .filter(guarantee_id__in=_exposed_ids(user), created_at__lt=period.until)
         .values("guarantee_id", month=by_month("created_at"))
         .annotate(amount=Sum("d_amount"), drawn=Sum(F("d_held") + F("d_claimed") + F("d_paid")))
         .order_by()

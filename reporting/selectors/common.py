@@ -22,6 +22,12 @@ def visible_transits(user):
     return transits_visible_to(user=user).using(DB)
 
 
+# For subqueries: the inner query is written into the outer one and runs on the outer query's connection (the
+# "reporting" alias); naming a database on it too would be refused as a cross-database subquery.
+def visible_guarantee_ids(user):
+    return guarantees_visible_to(user=user).values("pk")
+
+
 @dataclass(frozen=True)
 class Period:
     """Whole months from ``start`` (first day) to ``end`` (first day of the last month), both included."""

@@ -11,7 +11,15 @@ from django.db.models import Count, F, Q, Sum
 from guarantees.forecast import WINDOW_DAYS, Forecast, headroom_forecast
 from guarantees.models import OPEN_TRANSIT_STATUSES, GuaranteeStatus, LedgerEntry
 from guarantees.selectors.pace import HOLD_KINDS, RELEASE_KINDS, guarantees_pace
-from reporting.selectors.common import DB, Period, by_month, month_of, visible_guarantees, visible_transits
+from reporting.selectors.common import (
+    DB,
+    Period,
+    by_month,
+    month_of,
+    visible_guarantee_ids,
+    visible_guarantees,
+    visible_transits,
+)
 
 # Guarantees whose balance means something: issued and not closed long ago.
 BALANCE_STATUSES = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED, GuaranteeStatus.EXPIRED,
@@ -53,7 +61,7 @@ def forwarder_movements_by_month(*, user, period: Period) -> list[dict]:
     how much given back, partial releases included)."""
     rows = (
         LedgerEntry.objects.using(DB)
-        .filter(guarantee__in=visible_guarantees(user).values("pk"),
+        .filter(guarantee__in=visible_guarantee_ids(user),
                 created_at__gte=period.since, created_at__lt=period.until, kind__in=HOLD_KINDS + RELEASE_KINDS)
         .values(month=by_month("created_at"))
         .annotate(

@@ -83,8 +83,8 @@ def system_by_corridor(*, user, now: datetime.datetime) -> list[dict]:
 
 def system_health(*, now: datetime.datetime) -> dict:
     """The background work: events received and not yet applied (and the oldest), events waiting for their
-    declaration, discharged transits whose hold is not yet released (the release lag: how many, the oldest, and
-    median and p95 over the last day), discharge files queued or running, failed tasks unresolved, e-mails
+    declaration, discharged transits whose hold is not yet released (how many, the oldest), the release lag
+    (discharge → release) of the holds released in the last day (median, p95), discharge files queued or running, failed tasks unresolved, e-mails
     unsent."""
     events = TransitEvent.objects.using(DB).aggregate(
         received=Count("pk", filter=Q(status=EventStatus.RECEIVED)),
@@ -99,7 +99,7 @@ def system_health(*, now: datetime.datetime) -> dict:
     lags = sorted(
         (released - discharged).total_seconds()
         for discharged, released in visible_transits_all()
-        .filter(discharged_at__gte=since, hold__closed_at__isnull=False)
+        .filter(hold__closed_at__gte=since, discharged_at__isnull=False)
         .values_list("discharged_at", "hold__closed_at").order_by()[:50_000]
     )
     files = DischargeFile.objects.using(DB).aggregate(

@@ -3,7 +3,7 @@
 Bank A (a Burkinabè bank) issued G1 = 100 000 000 FCFA to forwarder F. On G1, declared at Lomé:
 - T1 LOM-OUA 4 500 000, 90 days ago, enquiry 45 days ago, claim of 4 000 000 paid in part: 3 000 000
   (hold PAID: paid 3 000 000; the rest released);
-- T2 LOM-OUA 10 000 000, 5 days ago, partially discharged: 4 000 000 released (held 6 000 000);
+- T2 LOM-OUA 10 000 000, 4 days ago (5-day time limit), partially discharged: 4 000 000 released (held 6 000 000);
 - T3 LOM-NIA 2 000 000, 2 days ago, open (touches TG, BF and NE);
 - T4 LOM-OUA 3 000 000, 3 days ago: arrived 2 days ago, discharged 1 day ago, released when applied (now).
 So G1: amount 100 000 000, held 8 000 000, claimed 0, paid 3 000 000, available 89 000 000.
@@ -93,7 +93,7 @@ def world(db, settings, tmp_path):
     claim_pay(claim=claim, by=s.checker, amount=3_000_000, payment_reference="VIR-1",
               payment_date=timezone.localdate())
 
-    t2 = _declare(togo, g1, "TG-T2", amount=10_000_000, days_ago=5)
+    t2 = _declare(togo, g1, "TG-T2", amount=10_000_000, days_ago=4)
     _event(s.customs, "TG-T2", "P-1", "partial_discharge", days_ago=1, amount_released=4_000_000)
 
     t3 = _declare(togo, g1, "TG-T3", amount=2_000_000, days_ago=2, corridor="LOM-NIA", destination="NENIAM")
