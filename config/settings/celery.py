@@ -102,5 +102,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-notification-emails": _every("guarantees.tasks.sweep_notification_emails", 5 * _MINUTES),
     "sweep-discharge-files": _every("guarantees.tasks.sweep_discharge_files", 5 * _MINUTES),
     # Lists of open transits are compared as they arrive; this catches any left waiting, once a day.
+    # Once a day, after the night's releases: a forecast is a daily figure, and each alert is given once.
+    "sweep-headroom-forecasts": {"task": "guarantees.tasks.sweep_headroom_forecasts",
+                                 "schedule": crontab(hour=6, minute=30)},
     "reconciliation-daily": {"task": "guarantees.tasks.reconcile_pending", "schedule": crontab(hour=5, minute=0)},
 }
