@@ -51,6 +51,25 @@ def admin_client(db, admin_user):
     return sign_in_as(Client(), admin_user)
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that may touch the database may also read through the "reporting" alias (a page of reports, the
+    forwarder's home page with its forecast, a live server's thread): the alias mirrors the default's test
+    database, so allowing it adds no database to set up or flush."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if marker is None and not fixtures & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}:
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if marker is not None and marker.args:
+            kwargs.setdefault("transaction", marker.args[0])
+        databases = kwargs.get("databases")
+        if databases == "__all__":
+            continue
+        kwargs["databases"] = sorted(set(databases or ["default"]) | {"reporting"})
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def _reporting_alias_reads_the_tests_data():
     """The "reporting" alias mirrors the default's test database (TEST MIRROR); inside a test's transaction a second
