@@ -17,7 +17,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 46
+LEFT, RIGHT, TOP, BOTTOM = 76, 12, 14, 46
+LEGEND_COLUMNS, LEGEND_ROW = 2, 24
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,25 @@ class Series:
 
 
 def _nice_max(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (so that the grid has round numbers)."""
-    if value <= 0:
-        return 1
-    power = 1
-    while power * 10 <= value:
+    """Four grid steps of a round size (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10ⁿ) reaching at least ``value``; never
+    below 4, so that counts keep whole steps."""
+    if value <= 4:
+        return 4
+    target = value / 4
+    power = 1.0
+    while power * 10 <= target:
         power *= 10
-    while power > value:
+    while power > target:
         power /= 10
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= target:
+            return 4 * step * power
+    return 40 * power
+
+
+def has_values(series: list[Series]) -> bool:
+    """Whether a chart would show anything: an empty chart is left out (the table says "nothing")."""
+    return any(v for s in series for v in s.values)
 
 
 def compact(value: float) -> str:
@@ -56,7 +64,8 @@ def compact(value: float) -> str:
 def _frame(title: str, body: list[str], legend: list[Series], labels: list[str], ymax: float, fmt) -> SafeString:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 22 * ((len(legend) + 2) // 3)}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + LEGEND_ROW * ((len(legend) + 1) // LEGEND_COLUMNS)}" '
+        f'role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     for i in range(5):
@@ -66,15 +75,15 @@ def _frame(title: str, body: list[str], legend: list[Series], labels: list[str],
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>')
     parts.extend(body)
     step = plot_w / max(len(labels), 1)
-    every = max(1, round(len(labels) / 8))  # at most ~8 labels: they stay readable at 360 px
+    every = max(1, -(-len(labels) // 7))  # at most 7 labels along the axis: they never run into each other
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
             x = LEFT + step * (i + 0.5)
             parts.append(f'<text class="axis" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
                          f'{escape(label)}</text>')
     for i, series in enumerate(legend):
-        x = LEFT + (i % 3) * 190
-        y = HEIGHT + 4 + 22 * (i // 3)
+        x = LEFT + (i % LEGEND_COLUMNS) * 280
+        y = HEIGHT + 4 + LEGEND_ROW * (i // LEGEND_COLUMNS)
         parts.append(f'<rect class="{series.style}" x="{x}" y="{y}" width="14" height="14"/>'
                      f'<text class="legend" x="{x + 20}" y="{y + 12}">{escape(series.name)}</text>')
     parts.append("</svg>")

@@ -42,3 +42,9 @@ def band_label(low, high, unit: str) -> str:
     if unit == "hours":
         return _("%(low)s–%(high)s h") % {"low": low, "high": high}
     return _("%(low)s–%(high)s days") % {"low": low, "high": high}
+
+
+def band_short(low, high, unit: str = "") -> str:
+    """A band on a chart's axis, short: ``0–7``, ``61+`` (``unit`` appended: ``0–1 h``)."""
+    text = f"{low}+" if high is None else f"{low}–{high}"
+    return f"{text} {unit}" if unit else text

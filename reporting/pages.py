@@ -18,8 +18,10 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.roles import OrganisationKind
 from guarantees.models import ClaimStatus, EnquiryStatus, TransitStatus
-from reporting.charts import Series, bar_chart, compact, line_chart
-from reporting.labels import band_label, month_label
+from reporting.charts import Series, compact, has_values
+from reporting.charts import bar_chart as _bar_chart
+from reporting.charts import line_chart as _line_chart
+from reporting.labels import band_label, band_short, month_label
 from reporting.selectors import banks as bank_sel
 from reporting.selectors import customs as customs_sel
 from reporting.selectors import forwarders as fwd_sel
@@ -31,6 +33,14 @@ from reporting.tables import (
 )
 
 C = Column
+
+
+def bar_chart(*, series, **kwargs):
+    return _bar_chart(series=series, **kwargs) if has_values(series) else None
+
+
+def line_chart(*, series, **kwargs):
+    return _line_chart(series=series, **kwargs) if has_values(series) else None
 
 # --- column sets ---------------------------------------------------------------------------------------------
 
@@ -108,7 +118,7 @@ def bank_exposure_page(*, user, form, now: datetime.datetime) -> Report:
                               by_corridor, _sum(by_corridor, holds, key=_("Total"))),
                         Table("by_country", _("By country of destination"),
                               _hold_columns([C("key", pgettext_lazy("report column", "Country"), COUNTRY)]),
-                              by_country, _sum(by_country, holds, key="")),
+                              by_country, _sum(by_country, holds, key=_("Total"))),
                     ]),
             Section("ceiling", _("Use of the ceiling over time"),
                     intro=_("At the end of each month: the reference amount of the guarantees valid that day "
@@ -129,7 +139,7 @@ def bank_exposure_page(*, user, form, now: datetime.datetime) -> Report:
             Section("expiring", _("Guarantees expiring in the next 90 days"),
                     chart=bar_chart(
                         title=str(_("Guarantees expiring in the next 90 days")),
-                        labels=[band_label(b["from"], b["to"], "days") for b in bands],
+                        labels=[band_short(b["from"], b["to"]) for b in bands],
                         series=[Series(str(pgettext_lazy("report column", "Reference amount")),
                                        [b["amount"] for b in bands], "s1"),
                                 Series(str(pgettext_lazy("report column", "Still held or claimed")),
@@ -248,7 +258,8 @@ def customs_open_page(*, user, form, now: datetime.datetime) -> Report:
                 "road and how far past their time limit."),
         sections=[
             Section("age", _("By age (days since declaration)"),
-                    chart=bar_chart(title=str(_("Open transits by age")), labels=[a["band"] for a in ages],
+                    chart=bar_chart(title=str(_("Open transits by age")),
+                                    labels=[band_short(a["from"], a["to"]) for a in ages],
                                     series=[Series(str(_("Open")), [a["transits"] for a in ages], "s1"),
                                             Series(str(_("Overdue")), [a["overdue"] for a in ages], "s4")],
                                     fmt=lambda v: compact(v)),
@@ -299,7 +310,8 @@ def customs_release_page(*, user, form, now: datetime.datetime) -> Report:
                 Fact(_("Transits discharged and released"), figures["transits"], INT, "release-count"),
                 Fact(_("Median"), figures["median"], HOURS, "release-median"),
                 Fact(_("95th percentile"), figures["p95"], HOURS, "release-p95"),
-            ], chart=bar_chart(title=str(_("Release lead time distribution")), labels=[b["band"] for b in bands],
+            ], chart=bar_chart(title=str(_("Release lead time distribution")),
+                               labels=[band_short(b["from"], b["to"], "h") for b in bands],
                                series=[Series(str(pgettext_lazy("report column", "Transits")),
                                               [b["transits"] for b in bands], "s1")]),
                 tables=[Table("release_bands", _("Distribution"), [
@@ -501,7 +513,7 @@ def system_page(*, user, form, now: datetime.datetime) -> Report:
             Section("countries", _("By country of issue"), tables=[Table(
                 "by_country", _("By country of issue"),
                 _balance_columns([C("code", pgettext_lazy("report column", "Country"), COUNTRY)]),
-                countries, _sum(countries, money, code=""))]),
+                countries, _sum(countries, money, code=_("Total")))]),
             Section("corridors", _("Open transits by corridor"), tables=[Table("by_corridor", _("By corridor"), [
                 C("code", pgettext_lazy("report column", "Corridor")),
                 C("name", pgettext_lazy("report column", "Name")),

@@ -51,18 +51,22 @@ def admin_client(db, admin_user):
     return sign_in_as(Client(), admin_user)
 
 
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
 def pytest_collection_modifyitems(items):
-    """Every test that may touch the database may also read through the "reporting" alias (a page of reports, the
-    forwarder's home page with its forecast, a live server's thread): the alias mirrors the default's test
-    database, so allowing it adds no database to set up or flush."""
+    """A test whose rows are committed (a live server's thread, ``transactional_db``) may read through the
+    "reporting" alias on a connection of its own (a page of reports, the forwarder's home page and its forecast):
+    the alias mirrors the default's test database, so allowing it sets up and flushes nothing more. (A test inside
+    a transaction reads it through the default connection itself: ``_reporting_alias_reads_the_tests_data``.)"""
     for item in items:
         marker = item.get_closest_marker("django_db")
         fixtures = set(getattr(item, "fixturenames", ()))
-        if marker is None and not fixtures & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}:
-            continue
         kwargs = dict(marker.kwargs) if marker is not None else {}
         if marker is not None and marker.args:
             kwargs.setdefault("transaction", marker.args[0])
+        if not (kwargs.get("transaction") or fixtures & TRANSACTIONAL_FIXTURES):
+            continue
         databases = kwargs.get("databases")
         if databases == "__all__":
             continue
