@@ -382,10 +382,11 @@ def forwarder_page(*, user, form, now: datetime.datetime) -> Report:
     forecasts = fwd_sel.forwarder_forecasts(guarantees=guarantees, today=today, now=now)
     labels = [month_label(m) for m in period.months]
     styles = ["s1", "s2", "s3", "s4", "s5", "s6"]
-    balance_rows = []
-    for g in guarantees:
-        for point in balances[g.pk]:
-            balance_rows.append({"grn": g.grn or str(g), **point})
+    # One row per month, one column per guarantee: a short table however many months are asked.
+    balance_rows = [
+        {"month": month, **{f"g{g.pk}": balances[g.pk][i]["available"] for g in guarantees}}
+        for i, month in enumerate(period.months)
+    ]
     forecast_rows = []
     for g in guarantees:
         f = forecasts.get(g.pk)
@@ -419,13 +420,10 @@ def forwarder_page(*, user, form, now: datetime.datetime) -> Report:
                         Series(g.grn or str(g), [p["available"] for p in balances[g.pk]], styles[i % len(styles)])
                         for i, g in enumerate(guarantees[:6])
                     ]) if guarantees else None,
-                    tables=[Table("balances", _("Balance at the end of each month"), [
-                        C("grn", pgettext_lazy("report column", "Guarantee")),
+                    tables=[Table("balances", _("Available at the end of each month"), [
                         C("month", pgettext_lazy("report column", "Month"), MONTH),
-                        C("amount", pgettext_lazy("report column", "Reference amount"), AMOUNT),
-                        C("drawn", pgettext_lazy("report column", "Drawn (held, claimed, paid)"), AMOUNT),
-                        C("available", pgettext_lazy("report column", "Available"), AMOUNT),
-                    ], balance_rows, empty=_("No guarantee."))]),
+                        *[C(f"g{g.pk}", g.grn or str(g), AMOUNT) for g in guarantees],
+                    ], balance_rows if guarantees else [], empty=_("No guarantee."))]),
             Section("movements", _("Holds and releases per month"),
                     chart=bar_chart(title=str(_("Holds and releases per month")), labels=_months(movements),
                                     series=[Series(str(_("Held")), [r["held"] for r in movements], "s1"),

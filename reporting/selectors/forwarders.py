@@ -21,9 +21,9 @@ from reporting.selectors.common import (
     visible_transits,
 )
 
-# Guarantees whose balance means something: issued and not closed long ago.
+# Guarantees that have a balance: activated (a confirmed one awaiting customs has no ledger yet).
 BALANCE_STATUSES = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED, GuaranteeStatus.EXPIRED,
-                    GuaranteeStatus.CANCELLED, GuaranteeStatus.BANK_CONFIRMED)
+                    GuaranteeStatus.CANCELLED)
 LIVE_STATUSES = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED)
 
 

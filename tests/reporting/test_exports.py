@@ -82,3 +82,14 @@ def test_pages_read_in_both_languages(world, language, title, column):
     body = world.client(world.tg_officer, language=language).get(
         reverse("reporting:page", args=["customs-release-times"])).content.decode()
     assert title in body and f">{column}<" in body
+
+
+def test_forwarder_balances_export_one_column_per_guarantee(world):
+    rows = _csv(world.client(world.s.agent).get(reverse("reporting:export_csv", args=["forwarder"]),
+                                                {"table": "balances"}))
+    assert rows[0] == ["Month", world.g1.grn]
+    assert rows[-1][1] == "89000000" and len(rows) == 1 + 12
+    forecast = _csv(world.client(world.s.agent).get(reverse("reporting:export_csv", args=["forwarder"]),
+                                                    {"table": "forecast"}))
+    # 89 000 000 available at a net 12 000 000 per 30 days: 222 days.
+    assert forecast[1][0] == world.g1.grn and forecast[1][1] == "89000000" and forecast[1][-1] == "222"
