@@ -16,6 +16,8 @@ UV_COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile py
 	--python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade,)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caution_unique
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Both cores: each test file runs whole on one worker (a browser module keeps its Chromium to itself).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test venv deps test-deps lock system-deps services messages migrate-local benchmark drill clean
 

@@ -280,3 +280,68 @@ def claim_document_render(*, claim, kind: str, language: str | None = None) -> t
     with translation.override(language):
         reason = gettext("Claim letter") if kind == LETTER else gettext("Rejection notice")
     return renderer.render_signed(language, reason=reason)
+
+
+# --- Monthly statement ------------------------------------------------------------------------------------------
+
+class StatementRenderer(PdfRenderer):
+    """A guarantee's month: ``StatementRenderer(content=...)`` where ``content`` is the snapshot the statement
+    stores (the guarantee's parties and terms, and ``guarantees.selectors.statements.statement_figures``), so that
+    what is printed is what is kept. Moments are printed in the zone of the guarantee's country, named once."""
+
+    template_name = "guarantees/statement/statement_pdf.html"
+
+    def __init__(self, *, content: dict):
+        self.content = content
+
+    def filename(self, language: str) -> str:
+        c = self.content
+        return f"releve-{c['grn']}-{c['figures']['month']}.pdf"
+
+    def context(self, language: str) -> dict:
+        import zoneinfo
+
+        from guarantees.formats import zone_label
+        from guarantees.models import EntryKind
+
+        c = self.content
+        figures = c["figures"]
+        zone = zoneinfo.ZoneInfo(figures["zone"])
+        labels = dict(EntryKind.choices)
+        start = datetime.datetime.fromisoformat(figures["start"]).astimezone(zone)
+        end = datetime.datetime.fromisoformat(figures["end"]).astimezone(zone)
+        movements = [
+            {**m, "at": datetime.datetime.fromisoformat(m["at"]).astimezone(zone), "label": labels.get(m["kind"], m["kind"])}
+            for m in figures["movements"]
+        ]
+        totals = [{"kind": kind, "label": labels.get(kind, kind), **values} for kind, values in figures["by_kind"].items()]
+        return {
+            "c": c,
+            "language": language,
+            "figures": figures,
+            "opening": figures["opening"],
+            "closing": figures["closing"],
+            "movements": movements,
+            "totals": totals,
+            "first_day": start.date(),
+            "last_day": (end - datetime.timedelta(days=1)).date(),
+            "zone_label": zone_label(zone, start),
+            "issued_at": datetime.datetime.fromisoformat(c["issued_at"]).astimezone(zone),
+            "keywords": keywords_format(grn=c["grn"], statement=figures["month"], language=language),
+        }
+
+
+def statement_render(*, content: dict, language: str) -> tuple[str, str, bytes]:
+    """Render and sign a monthly statement (no database): ``(filename, mimetype, signed bytes)``. Signed as the
+    attestations are (the registry's PAdES signature); refused, not left unsigned, when no key is configured."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    from guarantees.documents.signing import pdf_sign
+
+    filename, mimetype, pdf = StatementRenderer(content=content).render(language)
+    with translation.override(language):
+        reason = gettext("Statement of the guarantee %(grn)s for %(month)s, issued by the registry") % {
+            "grn": content["grn"], "month": content["figures"]["month"],
+        }
+    return filename, mimetype, pdf_sign(pdf, reason=reason, location=settings.CERTIFICATE_SIGNING_LOCATION)

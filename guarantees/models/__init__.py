@@ -57,6 +57,7 @@ from .claims import (
     ReleaseStatus,
 )
 from .certificates import Certificate
+from .exports import ExportFormat, ExportJob, Statement
 from .operations import (
     AlertKind,
     DifferenceKind,
@@ -132,6 +133,9 @@ __all__ = [
     "ReleaseGround",
     "ReleaseStatus",
     "Certificate",
+    "ExportFormat",
+    "ExportJob",
+    "Statement",
     "AlertKind",
     "DifferenceKind",
     "GuaranteeAlert",

@@ -87,7 +87,7 @@ def _extra_pages(role: str, w: scene.Walkable) -> list[str]:
     return {
         "forwarder-agent": [f"/guarantees/{g}/", f"/guarantees/{g}/access-codes/", f"/guarantees/{g}/amend/",
                             f"/guarantees/{w.submitted.pk}/", *transits, f"/claims/{w.claim_id}/",
-                            "/accounts/password/change/"],
+                            "/accounts/password/change/", f"/guarantees/{g}/statements/", "/exports/"],
         "bank-maker": [f"/guarantees/{w.submitted.pk}/prepare/", f"/guarantees/{g}/", f"/claims/{w.claim_id}/",
                        transits[2], *security],
         "bank-checker": [f"/guarantees/{w.prepared.pk}/confirm/", f"/guarantees/{g}/", f"/claims/{w.claim_id}/",
@@ -95,7 +95,8 @@ def _extra_pages(role: str, w: scene.Walkable) -> list[str]:
         "customs-officer": [f"/guarantees/{g}/", *transits, f"/enquiries/{w.enquiry_id}/",
                             f"/discharges/{w.job_ok_id}/", f"/discharges/{w.job_failed_id}/",
                             "/discharges/upload/", "/reconciliations/send/", f"/reconciliations/{w.run_failed_id}/",
-                            f"/enquiries/new/{w.to_niamey.pk}/", f"/releases/new/{w.to_niamey.pk}/", *security],
+                            f"/enquiries/new/{w.to_niamey.pk}/", f"/releases/new/{w.to_niamey.pk}/", *security,
+                            "/exports/"],
         "customs-supervisor": [f"/claims/{w.claim_id}/", f"/enquiries/{w.enquiry_id}/", *transits[:2],
                                f"/claims/new/{w.overdue.pk}/", *security],
         "secretariat": [f"/secretariat/banks/{w.bank_id}/", f"/secretariat/failed-tasks/{w.task_failure_id}/",

@@ -136,3 +136,16 @@ def test_percentile():
     assert percentile([5.0], 99) == 5.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile(list(map(float, range(101))), 99) == 99.0
+
+
+def test_benchmark_refuses_to_run_under_an_event_loop():
+    """With a loop running (Playwright's sync API leaves one), Django keeps connections where forked clients do
+    not look: they would measure another database. The command says so instead of reporting zero operations."""
+    import asyncio
+
+    async def under_a_loop():
+        call_command("benchmark", "holds", "--database-url", "postgres://postgres@127.0.0.1:5432/x",
+                     stdout=StringIO())
+
+    with pytest.raises(CommandError, match="event loop"):
+        asyncio.run(under_a_loop())
