@@ -61,7 +61,8 @@ def system_by_bank(*, user, near_pct: int) -> list[dict]:
         b = balances.get(bank.pk, {"guarantees": 0, "amount": 0, "held": 0, "claimed": 0, "paid": 0})
         pct = round(100 * bank.exposure / bank.exposure_ceiling) if bank.exposure_ceiling else None
         rows.append({
-            "bank_id": bank.pk, "name": bank.organisation.name, "approved": bank.is_approved,
+            "bank_id": bank.pk, "name": bank.organisation.name, "short": bank.organisation.display_name,
+            "approved": bank.is_approved,
             "guarantees": b["guarantees"], "amount": b["amount"], "held": b["held"], "claimed": b["claimed"],
             "paid": b["paid"], "available": b["amount"] - b["held"] - b["claimed"] - b["paid"],
             "exposure": bank.exposure, "ceiling": bank.exposure_ceiling, "pct": pct,

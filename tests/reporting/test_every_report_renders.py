@@ -1,3 +1,5 @@
+"""Every report page and both of its exports answer 200 for each role that may open them, and the home page too."""
+
 import pytest
 from django.urls import reverse
 pytestmark = pytest.mark.django_db
