@@ -75,12 +75,21 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
-def _reporting_alias_reads_the_tests_data():
+def _reporting_alias_reads_the_tests_data(request):
     """The "reporting" alias mirrors the default's test database (TEST MIRROR); inside a test's transaction a second
-    connection would not see the rows the test wrote, so the alias uses the default connection itself. (Tests that
-    commit, such as the browser tests' live server, see the same rows either way.)"""
+    connection would not see the rows the test wrote, so the alias uses the default connection itself. The test's
+    database is set up first (its guards then apply to each connection as it is), and the alias gets its own
+    connection back before the test's database is torn down. (Tests that commit, such as the browser tests' live
+    server, see the same rows either way.)"""
+    if request.node.get_closest_marker("django_db") is None and not set(request.fixturenames) & {
+        "db", "transactional_db", "live_server", "django_db_reset_sequences"
+    }:
+        yield
+        return
     from django.db import connections
 
+    request.getfixturevalue("_django_db_helper")
+    own = connections["reporting"]
     connections["reporting"] = connections["default"]
     yield
-    del connections["reporting"]
+    connections["reporting"] = own
