@@ -19,6 +19,7 @@ from guarantees.services.claims import claims_flag_overdue
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
 from guarantees.services.statements import statement_issue_by_id, statements_issue_for_month
 from guarantees.services.events import transit_event_apply
+from guarantees.services.status_list import status_list_refresh
 from guarantees.services.transits import discharge_file_process
 
 logger = logging.getLogger(__name__)
@@ -115,6 +116,12 @@ def issue_statement(*, guarantee_id: int, month: str):
 def statements_previous_month():
     """On the 1st (Celery beat): queue the statements of the month that just ended."""
     return statements_issue_for_month()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def refresh_status_list():
+    """Sign and publish the offline status list as of now (hourly, and after every change it shows)."""
+    return status_list_refresh().pk
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -18,6 +18,7 @@ from guarantees.web.views import (
     guarantees,
     ledger,
     notifications,
+    offline,
     reconciliations,
     releases,
     statements,
@@ -107,7 +108,12 @@ urlpatterns = [
         name="certificate_download",
     ),
     path("verify/", certificates.verify_start, name="verify_start"),
+    # The offline verifier (installable): its page, manifest and service worker, before the GRN pattern.
+    path("verify/scan/", offline.verify_scan, name="verify_scan"),
+    path("verify/scan/manifest.webmanifest", offline.verify_scan_manifest, name="verify_scan_manifest"),
+    path("verify/scan/sw.js", offline.verify_scan_worker, name="verify_scan_worker"),
     path("verify/<str:grn>/", certificates.verify, name="verify"),
+    path("verify/<str:grn>/live/", offline.verify_live, name="verify_live"),
     # Invoking a guarantee: enquiries, manual releases by customs, claims to the guarantor bank and their letters.
     path("enquiries/", enquiries.enquiry_list, name="enquiries"),
     path("enquiries/new/<int:transit_pk>/", enquiries.enquiry_open_view, name="enquiry_open"),

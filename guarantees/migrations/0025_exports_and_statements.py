@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guarantees', '0013_notifications_worded_when_read'),
+        ('guarantees', '0020_status_list'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

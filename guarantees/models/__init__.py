@@ -18,6 +18,7 @@ from .guarantees import (
     GuaranteeStatus,
     GuaranteeVersion,
 )
+from .offline import StatusList
 from .ledger import EntryKind, Hold, HoldStatus, LedgerCheckpoint, LedgerEntry
 from .transits import (
     DEFAULT_EVENT_RULES,
@@ -72,6 +73,7 @@ from .operations import (
 )
 
 __all__ = [
+    "StatusList",
     "Bank",
     "BankCeilingChange",
     "Corridor",

@@ -102,6 +102,7 @@ def _extra_pages(role: str, w: scene.Walkable) -> list[str]:
         "secretariat": [f"/secretariat/banks/{w.bank_id}/", f"/secretariat/failed-tasks/{w.task_failure_id}/",
                         f"/reconciliations/{w.run_failed_id}/", *security],
         "public": ["/accounts/login/", "/accounts/password/reset/", "/verify/", f"/verify/{w.guarantee.grn}/",
+                   "/verify/scan/",
                    "/accounts/signup/", "/accounts/password/reset/done/",
                    "/accounts/password/reset/key/1-set-password/", "/no-such-page/"],
     }[role]
