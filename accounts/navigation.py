@@ -133,6 +133,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset({"ledger.audit"}),
     ),
     NavItem(
+        "reporting:index",
+        pgettext_lazy("navigation", "Reports"),
+        pgettext_lazy("navigation", "Figures and charts of your guarantees and transits, to export as CSV or XLSX."),
+        frozenset({"report.view"}),
+    ),
+    NavItem(
         "guarantees:notifications",
         pgettext_lazy("navigation", "Notifications"),
         pgettext_lazy("navigation", "What the registry told you: alerts, overdue transits, reports."),

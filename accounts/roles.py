@@ -58,6 +58,8 @@ _FORWARDER_COMMON = _EVERYONE | {
     "claim.view",
     "enquiry.view",
     "enquiry.answer",
+    # Their guarantees' balances over time, holds and releases per month, and when the balance runs out.
+    "report.view",
 }
 _BANK_COMMON = _EVERYONE | {
     "guarantee.view",
@@ -70,6 +72,8 @@ _BANK_COMMON = _EVERYONE | {
     "guarantee.internal_notes",
     # The guarantor is notified of every enquiry (the notice of non-discharge) and may follow it.
     "enquiry.view",
+    # Exposure per forwarder, corridor and country, the ceiling over time, expiries, claims and answer times.
+    "report.view",
 }
 _CUSTOMS_COMMON = _EVERYONE | {
     "guarantee.view",
@@ -83,6 +87,8 @@ _CUSTOMS_COMMON = _EVERYONE | {
     "discharge.upload",
     "reconciliation.view",
     "event.refused",
+    # Duties secured, open transits by age and corridor, release lead times, enquiries and claims.
+    "report.view",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

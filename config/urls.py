@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("guarantees.api.urls")),
     path("", include("accounts.urls")),
     path("", include("guarantees.urls")),
+    path("", include("reporting.urls")),
 ]
 
 # Errors outside a DRF view (a middleware, the URL resolver, a plain view) answer /api/ paths in JSON.

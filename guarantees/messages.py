@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from guarantees.formats import format_fcfa, format_in_zone
 
 # Values printed as amounts, as dates, and as moments in a zone (``<key>_zone`` gives the zone, UTC otherwise).
-AMOUNTS = frozenset({"amount", "available", "released", "held"})
-DATES = frozenset({"valid_until"})
+AMOUNTS = frozenset({"amount", "available", "released", "held", "net_per_day"})
+DATES = frozenset({"valid_until", "runs_out_on"})
 MOMENTS = frozenset({"since", "as_of", "deadline"})
 
 MESSAGES = {
@@ -169,6 +169,13 @@ MESSAGES.update({
         _("The available balance of the guarantee %(grn)s of %(principal)s is %(available)s, at or below the "
           "alert threshold of %(threshold)s%% of its reference amount (%(amount)s). New transits may be refused "
           "for want of balance."),
+    ),
+    "headroom_forecast": (
+        _("The guarantee %(grn)s may run out of balance by %(runs_out_on)s"),
+        _("At the pace of the last %(window)s days' holds and releases (a net %(net_per_day)s a day), the available "
+          "balance of the guarantee %(grn)s of %(principal)s, %(available)s, runs out around %(runs_out_on)s. New "
+          "transits would then be refused for want of balance: ask the bank for an increase, or follow up the "
+          "discharges of the open transits."),
     ),
     "guarantee_expiring": (
         _("The guarantee %(grn)s expires on %(valid_until)s"),

@@ -169,6 +169,11 @@ def sweep_low_balances():
 
 
 @shared_task(acks_late=True)
+def sweep_headroom_forecasts():
+    return list(sweeps.headroom_alerts_sweep())
+
+
+@shared_task(acks_late=True)
 def sweep_expiry_alerts():
     return sweeps.expiry_alerts_sweep()
 

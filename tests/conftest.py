@@ -49,3 +49,47 @@ def admin_client(db, admin_user):
 
     give_totp(admin_user)
     return sign_in_as(Client(), admin_user)
+
+
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test whose rows are committed (a live server's thread, ``transactional_db``) may read through the
+    "reporting" alias on a connection of its own (a page of reports, the forwarder's home page and its forecast):
+    the alias mirrors the default's test database, so allowing it sets up and flushes nothing more. (A test inside
+    a transaction reads it through the default connection itself: ``_reporting_alias_reads_the_tests_data``.)"""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if marker is not None and marker.args:
+            kwargs.setdefault("transaction", marker.args[0])
+        if not (kwargs.get("transaction") or fixtures & TRANSACTIONAL_FIXTURES):
+            continue
+        databases = kwargs.get("databases")
+        if databases == "__all__":
+            continue
+        kwargs["databases"] = sorted(set(databases or ["default"]) | {"reporting"})
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _reporting_alias_reads_the_tests_data(request):
+    """The "reporting" alias mirrors the default's test database (TEST MIRROR); inside a test's transaction a second
+    connection would not see the rows the test wrote, so the alias uses the default connection itself. The test's
+    database is set up first (its guards then apply to each connection as it is), and the alias gets its own
+    connection back before the test's database is torn down. (Tests that commit, such as the browser tests' live
+    server, see the same rows either way.)"""
+    if request.node.get_closest_marker("django_db") is None and not set(request.fixturenames) & {
+        "db", "transactional_db", "live_server", "django_db_reset_sequences"
+    }:
+        yield
+        return
+    from django.db import connections
+
+    request.getfixturevalue("_django_db_helper")
+    own = connections["reporting"]
+    connections["reporting"] = connections["default"]
+    yield
+    connections["reporting"] = own

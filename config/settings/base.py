@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "guarantees",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -98,8 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 # "reporting": where long read-only queries (reports, exports) may go, so that they never slow the writes — a
 # streaming standby of the primary (README, "Deployment"). REPORTING_DATABASE_URL; absent, the same database as
-# "default". Nothing is routed there by itself: a report reads with .using("reporting"). Django never writes
-# through it (a standby refuses writes anyway), and tests run against "default" only.
+# "default". Nothing is routed there by itself: a report reads with .using("reporting") (reporting.selectors). Django
+# never writes through it (a standby refuses writes anyway). Tests see the same data: the alias mirrors the default's
+# test database (TEST MIRROR), on SQLite as on PostgreSQL.
 REPORTING_DATABASE_URL = env_str("REPORTING_DATABASE_URL", "")
 DATABASES["reporting"] = (
     dj_database_url.parse(REPORTING_DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))

@@ -106,5 +106,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The signed status list of offline verification (also refreshed after every change it shows).
     "refresh-status-list": _every("guarantees.tasks.refresh_status_list", 60 * _MINUTES),
     # Lists of open transits are compared as they arrive; this catches any left waiting, once a day.
+    # Once a day, after the night's releases: a forecast is a daily figure, and each alert is given once.
+    "sweep-headroom-forecasts": {"task": "guarantees.tasks.sweep_headroom_forecasts",
+                                 "schedule": crontab(hour=6, minute=30)},
     "reconciliation-daily": {"task": "guarantees.tasks.reconcile_pending", "schedule": crontab(hour=5, minute=0)},
 }

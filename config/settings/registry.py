@@ -95,3 +95,10 @@ CELERY_BEAT_SCHEDULE["monthly-statements"] = {
     "task": "guarantees.tasks.statements_previous_month",
     "schedule": _crontab(day_of_month=1, hour=1, minute=30),
 }
+
+# --- Reports (reporting/) ---------------------------------------------------------------------------
+# A bank whose exposure reaches this share of its ceiling is listed "near its ceiling" on the secretariat's report.
+REPORTING_NEAR_CEILING_PCT = env_int("REPORTING_NEAR_CEILING_PCT", 80)
+# The forwarder and its bank are told once when a guarantee's headroom forecast (guarantees.forecast) falls within
+# this many days; told again only after the forecast has moved beyond it.
+REGISTRY_HEADROOM_ALERT_DAYS = env_int("REGISTRY_HEADROOM_ALERT_DAYS", 14)

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_organisation_country_code'),
-        ('guarantees', '0013_notifications_worded_when_read'),
+        ('guarantees', '0030_headroom_alerts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -98,6 +98,7 @@ class AlertKind(models.TextChoices):
     EXPIRY_30 = "expiry_30", pgettext_lazy("alert", "Expires within 30 days")
     EXPIRY_7 = "expiry_7", pgettext_lazy("alert", "Expires within 7 days")
     WRONG_ACCESS_CODES = "wrong_codes", pgettext_lazy("alert", "Repeated wrong access codes")
+    HEADROOM = "headroom", pgettext_lazy("alert", "Balance forecast to run out soon")
 
 
 class GuaranteeAlert(models.Model):
@@ -106,7 +107,9 @@ class GuaranteeAlert(models.Model):
     A low-balance alert stays open while the balance stays low and is cleared when it recovers; only then may a
     new one be raised. An expiry alert is given once per kind and end of validity (an extension starts over).
     An alert of repeated wrong access codes is given once per window of the access-code counters
-    (``window_start``).
+    (``window_start``). A headroom alert (the forecast says the available balance runs out within
+    ``REGISTRY_HEADROOM_ALERT_DAYS``) stays open while the forecast stays that near, like a low-balance alert;
+    ``valid_until`` holds the forecast day when it was raised.
     """
 
     guarantee = models.ForeignKey("guarantees.Guarantee", on_delete=models.CASCADE, related_name="alerts")
@@ -127,8 +130,12 @@ class GuaranteeAlert(models.Model):
                 name="alert_one_open_low_balance",
             ),
             models.UniqueConstraint(
-                fields=["guarantee", "kind", "valid_until"], condition=~Q(kind="low_balance"),
+                fields=["guarantee", "kind", "valid_until"], condition=~Q(kind__in=["low_balance", "headroom"]),
                 name="alert_expiry_once",
+            ),
+            models.UniqueConstraint(
+                fields=["guarantee"], condition=Q(kind="headroom", cleared_at__isnull=True),
+                name="alert_one_open_headroom",
             ),
             models.UniqueConstraint(
                 fields=["guarantee", "kind", "window_start"], condition=Q(kind="wrong_codes"),

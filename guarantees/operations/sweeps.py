@@ -234,6 +234,65 @@ def low_balance_alerts_sweep(*, batch: int | None = None, budget_seconds: float 
     return raised, cleared
 
 
+# --- Headroom forecast alerts ----------------------------------------------------------------------------
+
+def headroom_alerts_sweep(*, now: datetime.datetime | None = None, batch: int | None = None,
+                          budget_seconds: float | None = None) -> tuple[int, int]:
+    """Tell the forwarder and its bank when an active guarantee's headroom forecast (``guarantees.forecast``: at
+    the pace of the last 30 days' holds and releases, the day its available balance runs out) comes within
+    ``REGISTRY_HEADROOM_ALERT_DAYS`` — once: the alert stays open while the forecast stays that near, and is
+    cleared when it moves beyond (or the pace stops drawing), after which it may be given again. Run daily.
+    Returns ``(raised, cleared)``."""
+    from guarantees.forecast import WINDOW_DAYS, headroom_forecast
+    from guarantees.selectors.pace import guarantees_pace
+
+    now = now or timezone.now()
+    today = now.date()
+    horizon = today + datetime.timedelta(days=settings.REGISTRY_HEADROOM_ALERT_DAYS)
+    since = now - datetime.timedelta(days=WINDOW_DAYS)
+    budget = _Budget(budget_seconds)
+    raised = cleared = 0
+    after = 0
+    while budget.left():
+        with transaction.atomic():
+            rows = list(
+                Guarantee.objects.filter(status=GuaranteeStatus.ACTIVE, amount__gt=0, pk__gt=after)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("principal", "bank__organisation").order_by("pk")[:_batch(batch)]
+            )
+            if not rows:
+                break
+            after = rows[-1].pk
+            pace = guarantees_pace(guarantee_ids=[g.pk for g in rows], since=since)
+            open_ids = set(GuaranteeAlert.objects.filter(
+                guarantee__in=rows, kind=AlertKind.HEADROOM, cleared_at__isnull=True).values_list("guarantee_id",
+                                                                                                   flat=True))
+            near, far = [], []
+            for guarantee in rows:
+                held, released = pace.get(guarantee.pk, (0, 0))
+                forecast = headroom_forecast(available=guarantee.available, held_in_window=held,
+                                             released_in_window=released, today=today)
+                soon = forecast.runs_out_on is not None and forecast.runs_out_on <= horizon
+                # A guarantee already empty is the low-balance alert's business; the forecast speaks of the future.
+                if soon and guarantee.available > 0 and guarantee.pk not in open_ids:
+                    near.append((guarantee, forecast))
+                elif not soon and guarantee.pk in open_ids:
+                    far.append(guarantee.pk)
+            if far:
+                cleared += GuaranteeAlert.objects.filter(guarantee_id__in=far, kind=AlertKind.HEADROOM,
+                                                         cleared_at__isnull=True).update(cleared_at=now)
+            for guarantee, forecast in near:
+                GuaranteeAlert.objects.create(guarantee=guarantee, kind=AlertKind.HEADROOM,
+                                              valid_until=forecast.runs_out_on, available=guarantee.available)
+                params = {"available": forecast.available, "runs_out_on": forecast.runs_out_on,
+                          "net_per_day": forecast.net_per_day, "window": forecast.window_days}
+                for organisation in (guarantee.principal, guarantee.bank.organisation):
+                    notice_send(event="headroom_forecast", organisation=organisation, guarantee=guarantee,
+                                permission="guarantee.view", params=params)
+                raised += 1
+    return raised, cleared
+
+
 # --- Expiry alerts ---------------------------------------------------------------------------------------
 
 def expiry_kind(days: int) -> str:
