@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.roles import OrganisationKind, Role
-from guarantees.models import Bank, Guarantee
+from guarantees.models import Bank, Guarantee, GuaranteeVersion
 from guarantees.terms import guarantee_terms
 from guarantees.services.guarantees import (
     guarantee_accept,
@@ -63,7 +63,23 @@ def confirmed_guarantee(s: Scene, *, amount: int = 50_000_000, days: int = 365) 
     return guarantee_confirm(guarantee=g, by=s.checker, expected=guarantee_terms(g))
 
 
-def active_guarantee(s: Scene | None = None, *, amount: int = 50_000_000, days: int = 365) -> Guarantee:
+def active_guarantee(s: Scene | None = None, *, amount: int = 50_000_000, days: int = 365,
+                     in_force_days: int = 400) -> Guarantee:
+    """An active guarantee, valid for ``days`` from today and in force since ``in_force_days`` ago: a request
+    starts today at the earliest, so its start is moved back afterwards (as if requested then), and the tests'
+    transits may be declared in the past, within its validity, as the registry requires."""
     s = s or scene()
     g = confirmed_guarantee(s, amount=amount, days=days)
-    return guarantee_accept(guarantee=g, by=s.officer)
+    g = guarantee_accept(guarantee=g, by=s.officer)
+    if in_force_days:
+        backdate(g, days=in_force_days)
+    return g
+
+
+def backdate(guarantee: Guarantee, *, days: int) -> Guarantee:
+    """Move the start of ``guarantee``'s validity (and of its versions') ``days`` back."""
+    start = guarantee.valid_from - datetime.timedelta(days=days)
+    Guarantee.objects.filter(pk=guarantee.pk).update(valid_from=start)
+    GuaranteeVersion.objects.filter(guarantee=guarantee).update(valid_from=start)
+    guarantee.valid_from = start
+    return guarantee

@@ -57,7 +57,7 @@ def _check_not_below(guarantee: Guarantee, new_amount: int) -> None:
 def amendment_request(*, guarantee: Guarantee, by, new_amount: int, new_valid_until: datetime.date,
                       reason: str = "") -> Amendment:
     _require(by, "guarantee.amend_request", guarantee.principal)
-    _check_terms(new_amount, guarantee.valid_from, new_valid_until)
+    _check_terms(new_amount, guarantee.valid_from, new_valid_until, amount_field="new_amount")
     with transaction.atomic():
         locked = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         if locked.status not in AMENDABLE:
@@ -95,7 +95,7 @@ def amendment_prepare(*, amendment: Amendment, by, new_amount: int | None = None
             _check_shown(guarantee, locked, expected)
         amount = locked.new_amount if new_amount is None else new_amount
         until = locked.new_valid_until if new_valid_until is None else new_valid_until
-        _check_terms(amount, guarantee.valid_from, until)
+        _check_terms(amount, guarantee.valid_from, until, amount_field="new_amount")
         _check_not_below(guarantee, amount)
         note = _preparation_note(locked.new_amount, amount, locked.new_valid_until, until, comment)
         locked.new_amount = amount
