@@ -83,3 +83,27 @@ def backdate(guarantee: Guarantee, *, days: int) -> Guarantee:
     GuaranteeVersion.objects.filter(guarantee=guarantee).update(valid_from=start)
     guarantee.valid_from = start
     return guarantee
+
+
+def declare_as_of(*, sender, guarantee: Guarantee, data: dict, **kwargs):
+    """``transit_declare`` for a transit declared long ago (an overdue one, for enquiries and claims): the registry
+    refuses a declaration whose time limit has already passed, so it is declared a minute ago and its moments
+    (declaration, deadline) are then moved back to ``data["declared_at"]``, as if it had come then."""
+    from django.db.models import F
+
+    from guarantees.models import Transit
+    from guarantees.services.transits import transit_declare
+
+    declared_at = data.get("declared_at")
+    now = timezone.now()
+    if declared_at is None or declared_at > now - datetime.timedelta(days=1):
+        return transit_declare(sender=sender, guarantee=guarantee, data=data, **kwargs)
+    recent = now - datetime.timedelta(minutes=1)
+    transit, created = transit_declare(sender=sender, guarantee=guarantee, data={**data, "declared_at": recent},
+                                       **kwargs)
+    if created:
+        shift = recent - declared_at
+        Transit.objects.filter(pk=transit.pk).update(declared_at=F("declared_at") - shift,
+                                                     deadline=F("deadline") - shift)
+        transit.refresh_from_db()
+    return transit, created

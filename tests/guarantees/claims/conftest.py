@@ -13,7 +13,7 @@ from guarantees.models import Guarantee, Transit
 from guarantees.reference.importer import reference_import
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.transits import transit_declare
-from tests.builders import Scene, active_guarantee, scene
+from tests.builders import Scene, active_guarantee, declare_as_of, scene
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 
 
@@ -33,7 +33,7 @@ class World:
 
     def declare(self, ref: str = "TG-LOME-2026-T-004512", *, amount: int = 4_500_000, days_ago: int = 90,
                 declared_at: datetime.datetime | None = None) -> Transit:
-        transit, _ = transit_declare(sender=self.togo, guarantee=self.g, data={
+        transit, _ = declare_as_of(sender=self.togo, guarantee=self.g, data={
             "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",
             "corridor": "LOM-OUA",
             "declared_at": declared_at or timezone.now() - datetime.timedelta(days=days_ago),

@@ -23,7 +23,7 @@ from benchmarks.releases import WorkerProcess, celery_broker, database_url
 from guarantees.models import Guarantee
 from guarantees.reference.importer import reference_import
 from guarantees.services.transits import transit_declare
-from tests.builders import Scene, active_guarantee, scene
+from tests.builders import Scene, active_guarantee, declare_as_of, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -86,7 +86,7 @@ def declaration(ref: str, *, amount: int = 4_500_000, declared_at=None, **over) 
 
 
 def declare(w: World, ref: str, **over):
-    transit, _ = transit_declare(sender=w.togo, guarantee=w.guarantee, data=declaration(ref, **over))
+    transit, _ = declare_as_of(sender=w.togo, guarantee=w.guarantee, data=declaration(ref, **over))
     return transit
 
 
