@@ -96,14 +96,16 @@ def declare_as_of(*, sender, guarantee: Guarantee, data: dict, **kwargs):
 
     declared_at = data.get("declared_at")
     now = timezone.now()
-    if declared_at is None or declared_at > now - datetime.timedelta(days=1):
+    if declared_at is None or declared_at > now - datetime.timedelta(days=4):  # within any corridor's limit
         return transit_declare(sender=sender, guarantee=guarantee, data=data, **kwargs)
-    recent = now - datetime.timedelta(minutes=1)
-    transit, created = transit_declare(sender=sender, guarantee=guarantee, data={**data, "declared_at": recent},
-                                       **kwargs)
+    # Whole days later, within the last day: the same data gives the same content (a replay stays a replay).
+    shift = datetime.timedelta(days=(now - declared_at).days)
+    transit, created = transit_declare(sender=sender, guarantee=guarantee,
+                                       data={**data, "declared_at": declared_at + shift}, **kwargs)
     if created:
-        shift = recent - declared_at
         Transit.objects.filter(pk=transit.pk).update(declared_at=F("declared_at") - shift,
                                                      deadline=F("deadline") - shift)
+        available = getattr(transit, "available_after_hold", None)
         transit.refresh_from_db()
+        transit.available_after_hold = available
     return transit, created

@@ -67,6 +67,7 @@ class _Context:
     existing: tuple[int, str] | None  # (id, content_hash)
     places: dict[str, Place]
     corridor: tuple[int, int] | None  # (id, time_limit_days)
+    corridor_countries: frozenset[str] = frozenset()  # the countries of the named corridor's stops
 
 
 def _declaration_context(*, ref: str, office_codes, corridor_code: str | None) -> _Context:
@@ -81,19 +82,26 @@ def _declaration_context(*, ref: str, office_codes, corridor_code: str | None) -
         f"UNION ALL SELECT 'o', o.id, o.code, o.country_id, c.is_covered, NULL FROM {Office._meta.db_table} o "
         f"JOIN {Country._meta.db_table} c ON c.code = o.country_id WHERE o.is_active AND o.code IN ({office_in}) "
         f"UNION ALL SELECT 'c', k.id, k.code, NULL, NULL, k.time_limit_days FROM {Corridor._meta.db_table} k "
-        "WHERE k.is_active AND k.code = %s"
+        "WHERE k.is_active AND k.code = %s "
+        # The countries the named corridor crosses: a declaration may name offices in them only.
+        f"UNION ALL SELECT 'k', CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), so.country_id, CAST(NULL AS BOOLEAN), "
+        f"CAST(NULL AS INTEGER) FROM {CorridorStop._meta.db_table} s "
+        f"JOIN {Corridor._meta.db_table} kk ON kk.id = s.corridor_id JOIN {Office._meta.db_table} so "
+        "ON so.id = s.office_id WHERE kk.is_active AND kk.code = %s"
     )
-    existing, places, corridor = None, {}, None
+    existing, places, corridor, countries = None, {}, None, set()
     with hot_cursor() as cursor:
-        cursor.execute(sql, [ref, *codes, corridor_code or ""])
+        cursor.execute(sql, [ref, *codes, corridor_code or "", corridor_code or ""])
         for kind, pk, text, country_id, is_covered, days in cursor.fetchall():
             if kind == "t":
                 existing = (pk, text)
             elif kind == "o":
                 places[text] = Place(pk, text, country_id, bool(is_covered))
+            elif kind == "k":
+                countries.add(country_id)
             else:
                 corridor = (pk, days)
-    return _Context(existing, places, corridor)
+    return _Context(existing, places, corridor, frozenset(countries))
 
 
 def _place(code: str, field: str, known: dict[str, Place]) -> Place:
@@ -121,16 +129,6 @@ def _corridor_route(corridor_id: int) -> list[Place]:
     """The border offices of a corridor, in order (its stops without the first and the last)."""
     stops = CorridorStop.objects.filter(corridor_id=corridor_id).select_related("office__country").order_by("position")
     return [Place.of(stop.office) for stop in stops][1:-1]
-
-
-def corridor_countries(corridor_id: int) -> frozenset[str]:
-    """The countries a corridor crosses (its stops' offices'): a declaration naming a corridor may name offices
-    in them only. Written out (portable SQL): it runs on the API's busiest request."""
-    sql = (f"SELECT DISTINCT o.country_id FROM {CorridorStop._meta.db_table} s "
-           f"JOIN {Office._meta.db_table} o ON o.id = s.office_id WHERE s.corridor_id = %s")
-    with hot_cursor() as cursor:
-        cursor.execute(sql, [corridor_id])
-        return frozenset(row[0] for row in cursor.fetchall())
 
 
 def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, by=None) -> tuple[Transit, bool]:
@@ -168,7 +166,7 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
     else:
         route = _corridor_route(corridor_id) if corridor_id else []
     offices_check(departure=departure, destination=destination, route=route,
-                  corridor_countries=corridor_countries(corridor_id) if corridor_code else None)
+                  corridor_countries=context.corridor_countries if corridor_code else None)
     places = [departure, *route, destination]
     for place in places:
         if not place.is_covered:

@@ -27,7 +27,7 @@ from guarantees.services.transits import (
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.accounts.helpers import sign_in_as
-from tests.builders import active_guarantee, scene
+from tests.builders import declare_as_of, active_guarantee, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member
 
 NOW = timezone.now().replace(microsecond=0)
@@ -85,14 +85,14 @@ def world(db):
     mali = CustomsFactory(country=country("ML"))
     g_a = active_guarantee(a, amount=500_000_000)
     g_b = active_guarantee(b, amount=500_000_000)
-    computed, _ = transit_declare(
+    computed, _ = declare_as_of(
         sender=togo, guarantee=g_a, data=declaration("TG-2026-T-000101", amount=None, goods=RICE)
     )
-    late, _ = transit_declare(
+    late, _ = declare_as_of(
         sender=togo, guarantee=g_a,
         data=declaration("TG-2026-T-000102", declared_at=NOW - datetime.timedelta(days=20)),
     )
-    niamey, _ = transit_declare(
+    niamey, _ = declare_as_of(
         sender=togo, guarantee=g_b, data=declaration("TG-2026-T-000103", office_of_destination="NENIAM",
                                                       corridor="LOM-NIA", amount=7_000_000,
                                                       declared_at=NOW - datetime.timedelta(days=3)),
@@ -227,7 +227,7 @@ def test_filters_do_not_widen_what_a_customs_officer_sees(world):
 def test_list_is_paginated_by_25_keeping_the_filters(world):
     g = world["g_a"]
     for i in range(26):
-        transit_declare(sender=world["togo"], guarantee=g, data=declaration(f"TG-2026-P-{i:04d}", amount=100_000))
+        declare_as_of(sender=world["togo"], guarantee=g, data=declaration(f"TG-2026-P-{i:04d}", amount=100_000))
     client = client_for(world["people"]["agent_a"])
     first = client.get(reverse("guarantees:transits"), {"corridor": "LOM-OUA"})
     assert len(first.context["page"].object_list) == 25
