@@ -16,6 +16,8 @@ UV_COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile py
 	--python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade,)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/caution_unique
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Both cores: each test file runs whole on one worker (a browser module keeps its Chromium to itself).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test venv deps test-deps lock system-deps services messages migrate-local benchmark drill clean
 
@@ -74,9 +76,9 @@ services:
 # the verify page — each xdist worker on a test database of its own (Django's in-memory SQLite, one per process).
 # Tests marked `postgresql` (real concurrent transactions, raw PostgreSQL SQL, the benchmarks, the real worker)
 # say why and run in the second step only. Then the whole suite on PostgreSQL.
-SQLITE_TESTS := tests/guarantees/services tests/guarantees/inputs tests/api tests/guarantees/operations \
-	tests/guarantees/claims $(wildcard tests/guarantees/test_views_*.py) tests/guarantees/test_access_matrix.py \
-	tests/guarantees/documents/test_verify_page.py tests/accounts/test_pages.py
+SQLITE_TESTS := tests/guarantees/services tests/guarantees/inputs tests/guarantees/api tests/guarantees/operations \
+	tests/guarantees/web tests/guarantees/documents/test_verify_page.py tests/guarantees/documents/test_verify_wrong_page.py \
+	tests/accounts/test_pages.py
 test: system-deps test-deps services messages
 	@mkdir -p var/static
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=config.settings.test \

@@ -45,7 +45,8 @@ def _signing_key(log):
 
     configured = Path(settings.CERTIFICATE_PKCS12_PATH)
     if configured.exists() and Path(settings.CERTIFICATE_TRUST_ROOTS_PATH).exists():
-        yield "configured"
+        with _offline_key(log):
+            yield "configured"
         return
     saved = (settings.CERTIFICATE_PKCS12_PATH, settings.CERTIFICATE_PKCS12_PASSPHRASE,
              settings.CERTIFICATE_TRUST_ROOTS_PATH)
@@ -58,10 +59,29 @@ def _signing_key(log):
         settings.CERTIFICATE_PKCS12_PASSPHRASE = passphrase
         settings.CERTIFICATE_TRUST_ROOTS_PATH = str(key.root_path)
         try:
-            yield "temporary self-signed"
+            with _offline_key(log):
+                yield "temporary self-signed"
         finally:
             (settings.CERTIFICATE_PKCS12_PATH, settings.CERTIFICATE_PKCS12_PASSPHRASE,
              settings.CERTIFICATE_TRUST_ROOTS_PATH) = saved
+
+
+@contextmanager
+def _offline_key(log):
+    """The configured offline key (the QR payload), or a temporary one when there is none."""
+    from django.conf import settings
+
+    if Path(settings.OFFLINE_SIGNING_KEY_PATH).exists():
+        yield
+        return
+    saved = settings.OFFLINE_SIGNING_KEY_PATH, settings.OFFLINE_DEV_KEY_PATH
+    with tempfile.TemporaryDirectory(prefix="bench-offline-") as directory:
+        log(f"no offline key at {settings.OFFLINE_SIGNING_KEY_PATH}: using a temporary one")
+        settings.OFFLINE_SIGNING_KEY_PATH = settings.OFFLINE_DEV_KEY_PATH = str(Path(directory) / "offline.pem")
+        try:
+            yield
+        finally:
+            settings.OFFLINE_SIGNING_KEY_PATH, settings.OFFLINE_DEV_KEY_PATH = saved
 
 
 def create_version(run: str):
@@ -96,9 +116,13 @@ def _summary(values: list[float]) -> dict:
 
 
 def run(options: dict, *, log=print) -> dict:
-    from guarantees.documents.renderer import CertificateRenderer
+    from guarantees.documents.renderer import (
+        CertificateRenderer,
+        certificate_qr_text,
+        certificate_verify_url,
+        content_fingerprint,
+    )
     from guarantees.documents.signing import pdf_sign, pdf_verify, signing_key
-    from guarantees.documents.renderer import certificate_verify_url, content_fingerprint
     from guarantees.services.certificates import certificate_content
 
     count, warmup, language = options["count"], max(0, options["warmup"]), options["language"]
@@ -119,6 +143,7 @@ def run(options: dict, *, log=print) -> dict:
                 verify_url=certificate_verify_url(grn=content["grn"], number=content["version"]),
             )
             w0, c0 = time.perf_counter(), time.process_time()
+            renderer.qr_text = certificate_qr_text(content=content, status_index=i + 1)  # the signed payload
             _name, _mime, pdf = renderer.render(language)
             w1, c1 = time.perf_counter(), time.process_time()
             signed = pdf_sign(pdf, reason=f"benchmark {run_id}")

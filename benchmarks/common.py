@@ -73,6 +73,12 @@ def benchmark_database(*, database_url: str | None, keep: bool = False, log=prin
     from django.db import connections
 
     base = parse_database_url(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    if _event_loop_running():
+        raise BenchmarkError(
+            "An asyncio event loop runs in this thread: Django then keeps its connections where forked client "
+            "processes do not look, and they would reach another database than the benchmark's own. Run the "
+            "benchmark from plain synchronous code."
+        )
     if connections["default"].in_atomic_block:
         raise BenchmarkError(
             "The default connection is inside a transaction: the benchmark would have to close it to use its own "
@@ -96,6 +102,16 @@ def benchmark_database(*, database_url: str | None, keep: bool = False, log=prin
                 log(f"kept the database {db['NAME']} (dropdb {db['NAME']} when done)")
             else:
                 drop_database(db, log=log)
+
+
+def _event_loop_running() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def parse_database_url(url: str) -> dict:

@@ -5,7 +5,7 @@
 2. The ``reporting`` database alias pointed at the standby (``REPORTING_DATABASE_URL``): a report read through
    ``.using("reporting")`` comes from the standby, every write of the same work goes to the primary, and a write
    through the alias is refused by the standby itself.
-3. ``tests/api`` through PgBouncer in transaction mode (Debian's ``pgbouncer``, ``DB_PREPARED_STATEMENTS=0``).
+3. ``tests/guarantees/api`` through PgBouncer in transaction mode (Debian's ``pgbouncer``, ``DB_PREPARED_STATEMENTS=0``).
 4. The cost of synchronous replication: ``benchmark holds`` with and without it.
 5. Failover with declarations flowing: the application (gunicorn) reaches the database through PgBouncer; the
    drill database commits synchronously to the standby; under load the old primary is fenced off for that
@@ -397,7 +397,7 @@ def api_tests_through_pgbouncer() -> dict:
     started = time.monotonic()
     # --reuse-db: the test database is dropped by the drill after PgBouncer stops (PgBouncer keeps server
     # connections to it, which a DROP at the end of the run would meet).
-    result = run(ROOT / ".venv" / "bin" / "python", "-m", "pytest", "tests/api", "-q", "-p", "no:cacheprovider",
+    result = run(ROOT / ".venv" / "bin" / "python", "-m", "pytest", "tests/guarantees/api", "-q", "-p", "no:cacheprovider",
                  "--reuse-db", check=False, env=env, cwd=ROOT, timeout=1800)
     tail = [line for line in result.stdout.splitlines() if line.strip()][-3:]
     return {"exit_code": result.returncode, "summary": tail[-1] if tail else "", "seconds": round(
@@ -561,7 +561,7 @@ def failover(primary: Primary, standby: Standby, bouncer: PgBouncer, world: dict
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cleanup-only", action="store_true", help="Remove what an interrupted drill left.")
-    parser.add_argument("--skip-api-tests", action="store_true", help="Do not run tests/api through PgBouncer.")
+    parser.add_argument("--skip-api-tests", action="store_true", help="Do not run tests/guarantees/api through PgBouncer.")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("The drill drives Debian's cluster tools: run it as root.", file=sys.stderr)
@@ -614,13 +614,13 @@ def main() -> int:
         bouncer = PgBouncer(work / "pgbouncer")
         bouncer.start()
         if not args.skip_api_tests:
-            say("tests/api through PgBouncer (transaction mode, DB_PREPARED_STATEMENTS=0)")
+            say("tests/guarantees/api through PgBouncer (transaction mode, DB_PREPARED_STATEMENTS=0)")
             summary["api_tests_through_pgbouncer"] = api_tests_through_pgbouncer()
             summary["api_tests_through_pgbouncer"]["pgbouncer_transactions"] = pgbouncer_transactions(
                 bouncer, f"test_{API_TEST_DATABASE}")
             if summary["api_tests_through_pgbouncer"]["exit_code"] != 0:
                 failed = True
-            say(f"tests/api: {summary['api_tests_through_pgbouncer']['summary']}")
+            say(f"tests/guarantees/api: {summary['api_tests_through_pgbouncer']['summary']}")
 
         say("cost of synchronous replication: benchmark holds --clients 8 --seconds 10, asynchronous then synchronous")
         # Interleaved, twice each: the machine is shared, and whatever else runs weighs on both alike.

@@ -14,6 +14,7 @@ class GuaranteesConfig(AppConfig):
         from guarantees import tasks  # noqa: F401  (registers the tasks the services queue by name)
         from guarantees.models import EventRule
         from guarantees.operations import receivers
+        from guarantees.web import tables  # noqa: F401  (registers the exportable lists for the export jobs)
         from guarantees.services.events import event_rules_changed
 
         # A task that fails for good is recorded for the secretariat; a retry that succeeds resolves it.

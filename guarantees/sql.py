@@ -26,6 +26,13 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 
 
+def hand_written_sql(conn=None) -> bool:
+    """Whether the hot path (``hold_reserve``, ``transit_declare``'s write) takes its hand-written PostgreSQL
+    statements: on PostgreSQL unless ``REGISTRY_HAND_WRITTEN_SQL`` is off; elsewhere always the ORM's."""
+    conn = conn if conn is not None else connections[DEFAULT_DB_ALIAS]
+    return conn.vendor == "postgresql" and bool(getattr(settings, "REGISTRY_HAND_WRITTEN_SQL", True))
+
+
 @cache
 def select_columns(model: type[Model], alias: str) -> str:
     """``alias."col1", alias."col2", ...`` for every concrete field of ``model``, in field order."""

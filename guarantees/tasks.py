@@ -11,13 +11,15 @@ from celery import shared_task
 from celery.exceptions import Ignore, Reject, Retry
 from django.db import InterfaceError, OperationalError
 
-from guarantees.operations import emails, failures, reconciliation, sweeps
+from guarantees.operations import emails, exports, failures, reconciliation, sweeps
 from guarantees.queue import RegistryTask
 from guarantees.services.certificates import certificates_issue_for_version
 from guarantees.services.checkpoints import ledger_checkpoint_create
 from guarantees.services.claims import claims_flag_overdue
 from guarantees.services.discharge_bulk import discharge_file_process_bulk
+from guarantees.services.statements import statement_issue_by_id, statements_issue_for_month
 from guarantees.services.events import transit_event_apply
+from guarantees.services.status_list import status_list_refresh
 from guarantees.services.transits import discharge_file_process
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,32 @@ class DischargeFileTask(RegistryTask):
             raise
 
 
+class ExportTask(RegistryTask):
+    """An export whose run fails (for good: transient errors are retried first) ends ``failed`` with a reason its
+    owner reads, and is recorded with the failed tasks for the secretariat — here rather than through Celery's
+    failure signal, so that it holds with eager tasks too, and only once."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (Retry, Ignore, Reject):
+            raise
+        except Exception as exc:
+            import traceback
+
+            job_id = int(args[0] if args else kwargs.get("job_id"))
+            try:
+                exports.export_job_fail(job_id=job_id, exception=exc)
+                failures.task_failure_record(
+                    task_name=self.name, task_id=getattr(self.request, "id", None) or "", args=[job_id], kwargs={},
+                    exception=exc, traceback=traceback.format_exc(),
+                )
+            except Exception:  # noqa: BLE001 - marking must never hide the original failure
+                logger.exception("could not mark export %s failed", job_id)
+                raise exc from None
+            return "failed"
+
+
 # --- Work queued by a decision ---------------------------------------------------------------------------------
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=10)
@@ -103,6 +131,32 @@ def process_discharge_file_bulk(job_id: int):
     """A discharge file in batches of thousands of lines per transaction; resumes after its last chunk."""
     job = discharge_file_process_bulk(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task(base=ExportTask, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def run_export(job_id: int):
+    """Write one export job's file (a list too large to stream in its request)."""
+    job = exports.export_job_run(job_id=job_id)
+    return job.status if job is not None else None
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def issue_statement(*, guarantee_id: int, month: str):
+    """Render and sign one guarantee's statement of one month (``YYYY-MM-01``); a second run finds it stored."""
+    statement = statement_issue_by_id(guarantee_id=guarantee_id, month=month)
+    return statement.pk if statement is not None else None
+
+
+@shared_task(acks_late=True)
+def statements_previous_month():
+    """On the 1st (Celery beat): queue the statements of the month that just ended."""
+    return statements_issue_for_month()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def refresh_status_list():
+    """Sign and publish the offline status list as of now (hourly, and after every change it shows)."""
+    return status_list_refresh().pk
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
@@ -167,6 +221,12 @@ def sweep_notification_emails():
 @shared_task(acks_late=True)
 def sweep_discharge_files():
     return sweeps.discharge_files_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_export_files():
+    """Remove the export files past their keeping time."""
+    return exports.export_files_sweep()
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

@@ -76,5 +76,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "guarantees", "description": "Check a guarantee; read the guarantees the caller may see."},
         {"name": "transits", "description": "Declare transits (holds), report their events, read them."},
         {"name": "discharges", "description": "Bulk discharge files and their progress."},
+        {"name": "offline verification", "description": (
+            "Public, no authentication: the keys that sign the QR payload of attestations and the signed status "
+            "list, for verifiers that work without a network (README, 'Offline verification')."
+        )},
     ],
 }

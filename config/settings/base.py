@@ -105,6 +105,9 @@ DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
 # The statements of the busiest API requests run as prepared statements on PostgreSQL (guarantees/sql.py).
 # Turn off behind a connection pooler in transaction mode that cannot keep them (PgBouncer before 1.21).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+# The hot path (a hold's reservation, a declaration's rows) in its hand-written PostgreSQL statements; off, it
+# goes through the ORM as on SQLite (the tests compare both paths; never needed in production).
+REGISTRY_HAND_WRITTEN_SQL = env_bool("REGISTRY_HAND_WRITTEN_SQL", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------------

@@ -101,6 +101,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-release-digest": _every("guarantees.tasks.sweep_release_digest", 60 * _MINUTES),
     "sweep-notification-emails": _every("guarantees.tasks.sweep_notification_emails", 5 * _MINUTES),
     "sweep-discharge-files": _every("guarantees.tasks.sweep_discharge_files", 5 * _MINUTES),
+    # The signed status list of offline verification (also refreshed after every change it shows).
+    "refresh-status-list": _every("guarantees.tasks.refresh_status_list", 60 * _MINUTES),
     # Lists of open transits are compared as they arrive; this catches any left waiting, once a day.
     "reconciliation-daily": {"task": "guarantees.tasks.reconcile_pending", "schedule": crontab(hour=5, minute=0)},
 }

@@ -55,3 +55,20 @@ CERTIFICATE_VERIFY_MISS_LIMIT = env_int("CERTIFICATE_VERIFY_MISS_LIMIT", 10)
 CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS = env_int("CERTIFICATE_VERIFY_MISS_WINDOW_SECONDS", 3600)
 # Larger uploads are refused before they are read (guarantees.web.uploads); a certificate is far smaller.
 CERTIFICATE_UPLOAD_MAX_BYTES = env_int("CERTIFICATE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+
+# --- Offline verification (guarantees.documents.offline, offline_keys) -----------------------------------
+# The P-256 key that signs the QR payload and the status list (dedicated to this); outside production a
+# development key is made on first use at OFFLINE_DEV_KEY_PATH. OFFLINE_SIGNING_KEY_NOT_BEFORE: ISO date-time
+# the key signs from; OFFLINE_RETIRED_KEYS_PATH: JSON list of the keys it replaced, with their validity.
+OFFLINE_DEV_KEY_PATH = str(_DEV_DIR / "offline-dev-p256.pem")
+OFFLINE_SIGNING_KEY_PATH = env_str("OFFLINE_SIGNING_KEY_PATH", None if _PRODUCTION else OFFLINE_DEV_KEY_PATH,
+                                   required=_PRODUCTION)
+OFFLINE_SIGNING_KEY_PASSPHRASE = env_str("OFFLINE_SIGNING_KEY_PASSPHRASE")
+OFFLINE_SIGNING_KEY_NOT_BEFORE = env_str("OFFLINE_SIGNING_KEY_NOT_BEFORE")
+OFFLINE_RETIRED_KEYS_PATH = env_str("OFFLINE_RETIRED_KEYS_PATH")
+# A status list says it expires this long after it was signed (it is refreshed every hour and on every change);
+# the verifier warns past OFFLINE_STATUS_LIST_WARN_HOURS.
+OFFLINE_STATUS_LIST_TTL_SECONDS = env_int("OFFLINE_STATUS_LIST_TTL_SECONDS", 48 * 3600)
+OFFLINE_STATUS_LIST_WARN_HOURS = env_int("OFFLINE_STATUS_LIST_WARN_HOURS", 24)
+# Bumped when the offline verifier's files change: its service worker then replaces what phones cached.
+OFFLINE_VERIFIER_VERSION = env_str("OFFLINE_VERIFIER_VERSION", "1")

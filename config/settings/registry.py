@@ -82,3 +82,27 @@ REGISTRY_MAX_AMOUNT = env_int("REGISTRY_MAX_AMOUNT", 1_000_000_000_000)
 REGISTRY_MAX_VALIDITY_DAYS = env_int("REGISTRY_MAX_VALIDITY_DAYS", 3 * 366)
 # How far in the future a declaration may be dated (the sending system's clock may run ahead of ours).
 REGISTRY_DECLARATION_CLOCK_SKEW_SECONDS = env_int("REGISTRY_DECLARATION_CLOCK_SKEW_SECONDS", 300)
+
+# --- Exports of the lists and monthly statements -------------------------------------------------------------
+# A list export of at most this many rows streams at once (CSV row by row, XLSX written then sent); a larger one
+# runs in the background as a job with a progress bar, its file downloadable by its owner only for
+# REGISTRY_EXPORT_KEEP_HOURS (a sweep removes it then). The job records its progress every N rows.
+REGISTRY_EXPORT_STREAM_MAX_ROWS = env_int("REGISTRY_EXPORT_STREAM_MAX_ROWS", 5000)
+REGISTRY_EXPORT_PROGRESS_EVERY = env_int("REGISTRY_EXPORT_PROGRESS_EVERY", 1000)
+REGISTRY_EXPORT_KEEP_HOURS = env_int("REGISTRY_EXPORT_KEEP_HOURS", 24)
+# How often a job's page asks for its progress.
+REGISTRY_EXPORT_POLL_SECONDS = env_int("REGISTRY_EXPORT_POLL_SECONDS", 2)
+
+CELERY_BEAT_SCHEDULE["sweep-export-files"] = {
+    "task": "guarantees.tasks.sweep_export_files",
+    "schedule": 60 * 60,
+    "options": {"expires": 60 * 60},
+}
+# Statements of the month before, for every guarantee that had a balance or a movement in it: on the 1st, early
+# in the morning UTC (every registry zone is UTC or UTC+1).
+from celery.schedules import crontab as _crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["monthly-statements"] = {
+    "task": "guarantees.tasks.statements_previous_month",
+    "schedule": _crontab(day_of_month=1, hour=1, minute=30),
+}

@@ -3,7 +3,7 @@ JSON 404."""
 
 from django.urls import path, re_path
 
-from guarantees.api import views
+from guarantees.api import offline, views
 from guarantees.api.exception_handler import api_not_found
 
 GRN = r"(?P<grn>[A-Za-z0-9.\-]{1,40})"
@@ -29,6 +29,10 @@ urlpatterns = [
     re_path(rf"^transits/{REF}$", transit_detail, name="transit-detail"),
     path("discharges/files", discharge_files, name="discharge-files"),
     re_path(r"^jobs/(?P<pk>[0-9]{1,18})$", job_detail, name="job-detail"),
+    # Offline verification: public keys and the signed status list (no authentication).
+    path("offline/keys", offline.OfflineKeysView.as_view(), name="offline-keys"),
+    path("offline/status-list", offline.OfflineStatusListView.as_view(), name="offline-status-list"),
+    path("offline/status-list.cbor", offline.OfflineStatusListCborView.as_view(), name="offline-status-list-cbor"),
     re_path(r"^.*$", api_not_found),
 ]
 

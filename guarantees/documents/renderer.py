@@ -136,10 +136,11 @@ class CertificateRenderer(PdfRenderer):
     stylesheet = STYLESHEET
     fit_one_page = True
 
-    def __init__(self, *, content: dict, fingerprint: str, verify_url: str, signer: str = ""):
+    def __init__(self, *, content: dict, fingerprint: str, verify_url: str, signer: str = "", qr_text: str = ""):
         self.content = content
         self.fingerprint = fingerprint
         self.verify_url = verify_url
+        self.qr_text = qr_text or verify_url  # the scan URL with the signed payload (``certificate_qr_text``)
         self.signer = signer  # printed: who signs (the signing certificate's common name)
 
     def filename(self, language: str) -> str:
@@ -165,7 +166,7 @@ class CertificateRenderer(PdfRenderer):
             "fingerprint": " ".join(f[i:i + 4] for i in range(0, len(f), 4)),
             "verify_url": self.verify_url,
             "signer": self.signer,
-            "qr": qr_png(self.verify_url),
+            "qr": qr_png(self.qr_text),
             "keywords": keywords_format(
                 grn=c["grn"], version=c["version"], language=language, fingerprint=self.fingerprint
             ),
@@ -181,8 +182,9 @@ def content_fingerprint(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def certificate_render(*, content: dict, language: str) -> tuple[str, str, bytes, str]:
-    """Render and sign an attestation (no database): ``(filename, mimetype, signed bytes, fingerprint)``."""
+def certificate_render(*, content: dict, language: str, status_index: int) -> tuple[str, str, bytes, str]:
+    """Render and sign an attestation (no database): ``(filename, mimetype, signed bytes, fingerprint)``.
+    ``status_index``: the version's place in the status list, carried by the QR code's payload."""
     from django.conf import settings
     from django.utils.translation import gettext
 
@@ -193,6 +195,7 @@ def certificate_render(*, content: dict, language: str) -> tuple[str, str, bytes
         content=content, fingerprint=fingerprint,
         verify_url=certificate_verify_url(grn=content["grn"], number=content["version"]),
         signer=signing_key().common_name,
+        qr_text=certificate_qr_text(content=content, status_index=status_index),
     )
     filename, mimetype, pdf = renderer.render(language)
     with translation.override(language):
@@ -201,6 +204,22 @@ def certificate_render(*, content: dict, language: str) -> tuple[str, str, bytes
         }
     signed = pdf_sign(pdf, reason=reason, location=settings.CERTIFICATE_SIGNING_LOCATION)
     return filename, mimetype, signed, fingerprint
+
+
+def certificate_qr_text(*, content: dict, status_index: int, signed_at: datetime.datetime | None = None) -> str:
+    """What the QR code carries: the offline verifier's address with the signed payload in its fragment
+    (``guarantees.documents.offline``), signed now by the registry's offline key."""
+    from django.urls import reverse
+
+    from guarantees.documents.offline import payload_claims, payload_encode, scan_url
+    from guarantees.documents.offline_keys import offline_signing_key
+    from guarantees.links import absolute
+
+    key = offline_signing_key()
+    signed_at = signed_at or datetime.datetime.now(datetime.UTC)
+    claims = payload_claims(content=content, status_index=status_index, signed_at=signed_at)
+    return scan_url(absolute(reverse("guarantees:verify_scan")),
+                    payload_encode(claims, private_key=key.private_key, kid=key.kid))
 
 
 def certificate_verify_url(*, grn: str, number: int) -> str:
@@ -280,3 +299,68 @@ def claim_document_render(*, claim, kind: str, language: str | None = None) -> t
     with translation.override(language):
         reason = gettext("Claim letter") if kind == LETTER else gettext("Rejection notice")
     return renderer.render_signed(language, reason=reason)
+
+
+# --- Monthly statement ------------------------------------------------------------------------------------------
+
+class StatementRenderer(PdfRenderer):
+    """A guarantee's month: ``StatementRenderer(content=...)`` where ``content`` is the snapshot the statement
+    stores (the guarantee's parties and terms, and ``guarantees.selectors.statements.statement_figures``), so that
+    what is printed is what is kept. Moments are printed in the zone of the guarantee's country, named once."""
+
+    template_name = "guarantees/statement/statement_pdf.html"
+
+    def __init__(self, *, content: dict):
+        self.content = content
+
+    def filename(self, language: str) -> str:
+        c = self.content
+        return f"releve-{c['grn']}-{c['figures']['month']}.pdf"
+
+    def context(self, language: str) -> dict:
+        import zoneinfo
+
+        from guarantees.formats import zone_label
+        from guarantees.models import EntryKind
+
+        c = self.content
+        figures = c["figures"]
+        zone = zoneinfo.ZoneInfo(figures["zone"])
+        labels = dict(EntryKind.choices)
+        start = datetime.datetime.fromisoformat(figures["start"]).astimezone(zone)
+        end = datetime.datetime.fromisoformat(figures["end"]).astimezone(zone)
+        movements = [
+            {**m, "at": datetime.datetime.fromisoformat(m["at"]).astimezone(zone), "label": labels.get(m["kind"], m["kind"])}
+            for m in figures["movements"]
+        ]
+        totals = [{"kind": kind, "label": labels.get(kind, kind), **values} for kind, values in figures["by_kind"].items()]
+        return {
+            "c": c,
+            "language": language,
+            "figures": figures,
+            "opening": figures["opening"],
+            "closing": figures["closing"],
+            "movements": movements,
+            "totals": totals,
+            "first_day": start.date(),
+            "last_day": (end - datetime.timedelta(days=1)).date(),
+            "zone_label": zone_label(zone, start),
+            "issued_at": datetime.datetime.fromisoformat(c["issued_at"]).astimezone(zone),
+            "keywords": keywords_format(grn=c["grn"], statement=figures["month"], language=language),
+        }
+
+
+def statement_render(*, content: dict, language: str) -> tuple[str, str, bytes]:
+    """Render and sign a monthly statement (no database): ``(filename, mimetype, signed bytes)``. Signed as the
+    attestations are (the registry's PAdES signature); refused, not left unsigned, when no key is configured."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    from guarantees.documents.signing import pdf_sign
+
+    filename, mimetype, pdf = StatementRenderer(content=content).render(language)
+    with translation.override(language):
+        reason = gettext("Statement of the guarantee %(grn)s for %(month)s, issued by the registry") % {
+            "grn": content["grn"], "month": content["figures"]["month"],
+        }
+    return filename, mimetype, pdf_sign(pdf, reason=reason, location=settings.CERTIFICATE_SIGNING_LOCATION)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guarantees', '0013_notifications_worded_when_read'),
+        ('guarantees', '0025_exports_and_statements'),
     ]
 
     operations = [

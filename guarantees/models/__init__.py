@@ -18,6 +18,7 @@ from .guarantees import (
     GuaranteeStatus,
     GuaranteeVersion,
 )
+from .offline import StatusList
 from .ledger import EntryKind, Hold, HoldStatus, LedgerCheckpoint, LedgerEntry
 from .transits import (
     DEFAULT_EVENT_RULES,
@@ -57,6 +58,7 @@ from .claims import (
     ReleaseStatus,
 )
 from .certificates import Certificate
+from .exports import ExportFormat, ExportJob, Statement
 from .operations import (
     AlertKind,
     DifferenceKind,
@@ -71,6 +73,7 @@ from .operations import (
 )
 
 __all__ = [
+    "StatusList",
     "Bank",
     "BankCeilingChange",
     "Corridor",
@@ -132,6 +135,9 @@ __all__ = [
     "ReleaseGround",
     "ReleaseStatus",
     "Certificate",
+    "ExportFormat",
+    "ExportJob",
+    "Statement",
     "AlertKind",
     "DifferenceKind",
     "GuaranteeAlert",

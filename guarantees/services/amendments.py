@@ -36,6 +36,7 @@ from guarantees.services.guarantees import (
 )
 from guarantees.services.ledger import ledger_append
 from guarantees.services.notifications import notify
+from guarantees.services.status_list import status_list_changed
 from guarantees.terms import PreparedTerms, amendment_terms, terms_check
 
 AMENDABLE = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED)
@@ -203,6 +204,7 @@ def amendment_confirm(*, amendment: Amendment, by, expected: PreparedTerms) -> A
         guarantee_event(guarantee=guarantee, action=GuaranteeAction.AMENDMENT_CONFIRMED, by=by)
         notify(event="amendment_confirmed", guarantee=guarantee, organisation=guarantee.principal)
         _after_commit_version(guarantee)
+        status_list_changed()  # the previous version is superseded
     return locked
 
 

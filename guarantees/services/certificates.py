@@ -95,7 +95,8 @@ def certificate_issue(*, version: GuaranteeVersion, language: str = "fr") -> Cer
     # Every language of a version prints the same snapshot: the first one rendered sets it.
     sibling = Certificate.objects.filter(version=version).order_by("pk").only("content").first()
     content = sibling.content if sibling is not None else certificate_content(version=version)
-    filename, _mimetype, signed, fingerprint = certificate_render(content=content, language=language)
+    filename, _mimetype, signed, fingerprint = certificate_render(content=content, language=language,
+                                                                  status_index=version.pk)
     with transaction.atomic():
         GuaranteeVersion.objects.select_for_update().filter(pk=version.pk).first()
         existing = Certificate.objects.filter(version=version, language=language).first()
@@ -172,24 +173,31 @@ def version_standing(*, guarantee: Guarantee, number: int | None = None,
     if version is None:
         return None
     today = today or _local_date(timezone.now(), guarantee.country.timezone)
-    S = GuaranteeStatus
-    if guarantee.status == S.CLOSED:
-        standing = Standing.CLOSED
-    elif guarantee.status == S.CANCELLED:
-        standing = Standing.CANCELLED
-    elif version.number != current.number:
-        standing = Standing.SUPERSEDED
-    elif guarantee.status == S.SUSPENDED:
-        standing = Standing.SUSPENDED
-    elif guarantee.status == S.EXPIRED or version.valid_until < today:
-        standing = Standing.EXPIRED
-    elif version.valid_from > today:
-        standing = Standing.NOT_YET_VALID
-    elif guarantee.status == S.ACTIVE:
-        standing = Standing.VALID
-    else:  # a status the public never sees for a guarantee with a GRN
-        standing = Standing.CANCELLED
+    standing = standing_of(status=guarantee.status, is_current=version.number == current.number,
+                           valid_from=version.valid_from, valid_until=version.valid_until, today=today)
     return VersionStanding(guarantee=guarantee, version=version, current=current, standing=standing, today=today)
+
+
+def standing_of(*, status: str, is_current: bool, valid_from: datetime.date, valid_until: datetime.date,
+                today: datetime.date) -> str:
+    """The one rule of where a version stands (the public page and the status list both ask it). The end of the
+    guarantee (closed, cancelled) outranks a newer version, which outranks suspension and expiry."""
+    S = GuaranteeStatus
+    if status == S.CLOSED:
+        return Standing.CLOSED
+    if status == S.CANCELLED:
+        return Standing.CANCELLED
+    if not is_current:
+        return Standing.SUPERSEDED
+    if status == S.SUSPENDED:
+        return Standing.SUSPENDED
+    if status == S.EXPIRED or valid_until < today:
+        return Standing.EXPIRED
+    if valid_from > today:
+        return Standing.NOT_YET_VALID
+    if status == S.ACTIVE:
+        return Standing.VALID
+    return Standing.CANCELLED  # a status the public never sees for a guarantee with a GRN
 
 
 # --- An uploaded file ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from guarantees.services.grn import guarantee_number_assign
 from guarantees.queue import queue_after_commit
 from guarantees.services.ledger import ledger_append
 from guarantees.services.notifications import notify
+from guarantees.services.status_list import status_list_changed
 from guarantees.terms import PreparedTerms, guarantee_terms, terms_check
 
 S = GuaranteeStatus
@@ -93,6 +94,12 @@ def _move(guarantee: Guarantee, *, to: str, action: str, by, comment: str = "", 
     guarantee.save(update_fields=["status", "updated_at", *fields])
     guarantee_event(guarantee=guarantee, action=action, by=by, comment=comment, internal=internal,
                     from_status=previous, to_status=to)
+    if to in _LISTED or previous in _LISTED:
+        status_list_changed()  # a border post's list must say so within minutes, not at the next hourly refresh
+
+
+# Statuses the offline status list shows (an activation adds a valid entry: zeros, nothing to publish).
+_LISTED = (S.SUSPENDED, S.EXPIRED, S.CANCELLED, S.CLOSED)
 
 
 # --- The forwarder's request -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from guarantees.errors import (
 from guarantees.limits import amount_check
 from guarantees.models import EntryKind, Guarantee, GuaranteeStatus, Hold, HoldStatus
 from guarantees.services.ledger import ledger_append, ledger_hold_postgresql
+from guarantees.sql import hand_written_sql
 
 REFERENCE_CONSTRAINT = "hold_unique_reference"
 
@@ -46,7 +47,7 @@ def hold_reserve(
     block is rolled back."""
     amount = _whole_francs(amount)
     guarantee_id = guarantee if isinstance(guarantee, int) else guarantee.pk
-    take = _reserve_postgresql if connection.vendor == "postgresql" else _reserve_orm
+    take = _reserve_postgresql if hand_written_sql(connection) else _reserve_orm
     if not savepoint:
         if not connection.in_atomic_block:
             raise RuntimeError("hold_reserve(savepoint=False) must run inside the caller's transaction.atomic().")

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from guarantees.errors import Conflict
 from guarantees.models import EntryKind, Guarantee, Hold, HoldStatus, LedgerEntry
+from guarantees.services.status_list import status_list_changed
 from guarantees.sql import hot_cursor
 
 BALANCE_FIELDS = ("amount", "held", "claimed", "paid")
@@ -143,6 +144,9 @@ def ledger_append(
     guarantee.held += d_held
     guarantee.claimed += d_claimed
     guarantee.paid += d_paid
+    if (d_claimed or d_paid) and (guarantee.claimed + guarantee.paid == 0
+                                  or guarantee.claimed + guarantee.paid == d_claimed + d_paid):
+        status_list_changed()  # the guarantee became called (or no longer is): the status list says so
     built = ledger_entry(
         guarantee_id=guarantee.pk, seq=guarantee.ledger_seq + 1, prev_hash=guarantee.ledger_hash, kind=kind,
         d_amount=d_amount, d_held=d_held, d_claimed=d_claimed, d_paid=d_paid, hold_id=hold.pk if hold else None,

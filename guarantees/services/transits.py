@@ -40,7 +40,7 @@ from guarantees.services.amount_at_stake import AmountAtStakeError, amount_at_st
 from guarantees.services.events import content_hash, events_attach, transit_event_receive
 from guarantees.services.holds import hold_reserve
 from guarantees.queue import queue_after_commit
-from guarantees.sql import hot_cursor, insert_params, insert_sql, mark_inserted
+from guarantees.sql import hand_written_sql, hot_cursor, insert_params, insert_sql, mark_inserted
 
 
 # --- Declaration ------------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
                 amount_breakdown=breakdown, goods=goods, transport=data.get("transport") or {},
                 content_hash=digest, declared_by=sender, api_key=api_key, declared_by_user=by,
             )
-            write = _transit_write_postgresql if connection.vendor == "postgresql" else _transit_write_orm
+            write = _transit_write_postgresql if hand_written_sql(connection) else _transit_write_orm
             waiting = write(transit, stops)
             if waiting:
                 # Events sent before the declaration: each checked against the rules with this route now.

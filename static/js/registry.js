@@ -24,3 +24,28 @@ document.addEventListener("click", function (event) {
     nav.classList.toggle("open", open);
   });
 })();
+// - <section data-export-poll="/exports/7/status.json" data-poll-seconds="2">: follows a background export, moving
+//   its <progress> bar, and reloads the page once the job is finished (to show its download link or its failure).
+(function () {
+  var section = document.querySelector("[data-export-poll]");
+  if (!section || !window.fetch) return;
+  var url = section.getAttribute("data-export-poll");
+  var seconds = parseInt(section.getAttribute("data-poll-seconds"), 10) || 2;
+  var bar = section.querySelector("progress");
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) {
+        if (!state) return;
+        if (bar) { bar.value = state.percent; bar.textContent = state.percent + " %"; }
+        var done = section.querySelector("[data-export-done]");
+        var total = section.querySelector("[data-export-total]");
+        if (done) done.textContent = state.done;
+        if (total) total.textContent = state.total;
+        if (state.finished) { window.location.reload(); return; }
+        window.setTimeout(poll, seconds * 1000);
+      })
+      .catch(function () { window.setTimeout(poll, seconds * 1000); });
+  }
+  window.setTimeout(poll, seconds * 1000);
+})();

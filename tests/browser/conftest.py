@@ -36,8 +36,12 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the session: while Playwright runs, its asyncio loop runs in this
+    thread, and Django then keeps connections in another storage than the one a forked process finds (asgiref
+    picks a context-variable store when a loop runs) — so tests after the browser tests, forking benchmark
+    clients, saw an old connection to the test database in the child instead of their own."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

@@ -71,7 +71,7 @@ def test_a_secretariat_administrators_pages_raise_no_csp_violation(watched, requ
 
 
 def test_the_public_pages_raise_no_csp_violation(watched):
-    for path in ("/accounts/login/", "/accounts/password/reset/", "/verify/"):
+    for path in ("/accounts/login/", "/accounts/password/reset/", "/verify/", "/verify/scan/"):
         _visit(watched, path)
 
 

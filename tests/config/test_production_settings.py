@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "CERTIFICATE_PKCS12_PATH": "/etc/caution/registry.p12",
     "CERTIFICATE_PKCS12_PASSPHRASE": "not-a-real-passphrase",
     "CERTIFICATE_TRUST_ROOTS_PATH": "/etc/caution/roots.pem",
+    "OFFLINE_SIGNING_KEY_PATH": "/etc/caution/offline.pem",
     "LEDGER_MAC_KEY": secrets.token_urlsafe(48),
     "MFA_ENCRYPTION_KEY": "sH2mNq3v5d0T9m2cXo3mM2w4e8lq4m5r7cPj8sZk2ZU=",
 }

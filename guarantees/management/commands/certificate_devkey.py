@@ -15,12 +15,24 @@ from guarantees.documents.devcert import devcert_create
 
 
 class Command(BaseCommand):
+    def _offline_key(self):
+        """The development key of offline verification (QR payloads, status list), never replaced: what it signed
+        must keep verifying."""
+        from guarantees.documents.offline_keys import devkey_create
+
+        path = Path(settings.OFFLINE_SIGNING_KEY_PATH)
+        if path.exists() or str(path) != settings.OFFLINE_DEV_KEY_PATH:
+            return
+        devkey_create(path)
+        self.stdout.write(self.style.WARNING(f"Created a DEVELOPMENT offline signing key (P-256): {path}"))
+
     help = "Create the self-signed development key and root for signing certificates, unless they exist."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Replace an existing key and root.")
 
     def handle(self, *args, force=False, **options):
+        self._offline_key()
         p12 = Path(settings.CERTIFICATE_PKCS12_PATH)
         root = Path(settings.CERTIFICATE_TRUST_ROOTS_PATH)
         if p12.exists() and root.exists() and not force:

@@ -33,6 +33,7 @@ from guarantees.services.claims import (
 from guarantees.web.common import form_data, paginate, require
 from guarantees.web.actions import case_action
 from guarantees.web.cases import case_trail, case_transit, transit_url
+from guarantees.web.tables import claim_rows
 
 
 @require_safe
@@ -40,20 +41,15 @@ from guarantees.web.cases import case_trail, case_transit, transit_url
 def claim_list(request):
     require(request, "claim.view")
     user = request.user
-    queryset = claims_visible_to(user=user)
     status = request.GET.get("status", "")
     overdue = request.GET.get("overdue") == "on"
-    if status in ClaimStatus.values:
-        queryset = queryset.filter(status=status)
-    if overdue:
-        queryset = queryset.filter(status__in=AWAITING_BANK_STATUSES, examination_deadline__lte=timezone.now())
     to_answer = None
     if user.can("claim.answer") or user.can("claim.prepare"):
         to_answer = list(
             claims_visible_to(user=user).filter(status__in=AWAITING_BANK_STATUSES)
             .order_by("examination_deadline", "pk")[:100]
         )
-    page, query = paginate(request, queryset.order_by("-issued_at", "-pk"))
+    page, query = paginate(request, claim_rows(user, request.GET))
     context = {
         "page": page, "query": query, "status": status, "overdue": overdue, "statuses": ClaimStatus.choices,
         "to_answer": to_answer, "now": timezone.now(),

@@ -10,6 +10,7 @@ from guarantees.web.forms.transits import DischargeFileForm
 from guarantees.models import DischargeFile, JobStatus
 from guarantees.services.transits import FILE_FIELDS, discharge_file_receive
 from guarantees.web.common import form_data, paginate, require
+from guarantees.web.tables import discharge_file_rows
 
 
 # Seconds between two refreshes of a discharge file's page while it is processed.
@@ -26,7 +27,7 @@ def _jobs(request):
 @login_required
 def discharge_job_list(request):
     require(request, "discharge.upload")
-    page, query = paginate(request, _jobs(request).order_by("-created_at", "-pk"))
+    page, query = paginate(request, discharge_file_rows(request.user, request.GET))
     return render(request, "guarantees/discharge/list.html", {"page": page, "query": query})
 
 

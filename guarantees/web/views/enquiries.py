@@ -34,17 +34,15 @@ from guarantees.services.enquiries import (
 from guarantees.web.common import form_data, paginate, require
 from guarantees.web.actions import case_action
 from guarantees.web.cases import case_trail, case_transit, transit_url
+from guarantees.web.tables import enquiry_rows
 
 
 @require_safe
 @login_required
 def enquiry_list(request):
     require(request, "enquiry.view")
-    queryset = enquiries_visible_to(user=request.user)
     status = request.GET.get("status", "")
-    if status in EnquiryStatus.values:
-        queryset = queryset.filter(status=status)
-    page, query = paginate(request, queryset.order_by("-opened_at", "-pk"))
+    page, query = paginate(request, enquiry_rows(request.user, request.GET))
     context = {
         "page": page, "query": query, "status": status, "statuses": EnquiryStatus.choices,
         "to_approve": list(releases_to_approve(user=request.user)[:50]),

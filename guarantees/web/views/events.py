@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
-from guarantees.selectors.transits import refused_events_visible_to
 from guarantees.web.common import paginate, require
+from guarantees.web.tables import refused_event_rows
 
 
 _EVENT_REASONS = {
@@ -24,14 +24,9 @@ _EVENT_REASONS = {
 @login_required
 def refused_events(request):
     require(request, "event.refused")
-    events = refused_events_visible_to(user=request.user)
     reason = request.GET.get("reason", "")
-    if reason:
-        events = events.filter(error_code=reason[:40])
     sender = request.GET.get("sender", "").upper()[:2]
-    if sender and request.user.can("ledger.audit"):
-        events = events.filter(sender__country=sender)
-    page, query = paginate(request, events)
+    page, query = paginate(request, refused_event_rows(request.user, request.GET))
     context = {"page": page, "query": query, "reasons": _EVENT_REASONS, "reason": reason, "sender": sender,
                "senders": ["BF", "ML", "NE", "TG"] if request.user.can("ledger.audit") else []}
     return render(request, "guarantees/operations/refused_events.html", context)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from guarantees.errors import DomainError
-from guarantees.web.filters.guarantees import GuaranteeFilter
+from guarantees.web.tables import guarantee_filter
 from guarantees.web.forms.guarantees import ConfirmationForm, GuaranteeRequestForm, OptionalReasonForm
 from guarantees.models import AT_THE_BANK_STATUSES, AmendmentStatus, GuaranteeStatus, HoldStatus
 from guarantees.selectors.guarantees import guarantee_trail
@@ -27,6 +27,7 @@ from guarantees.errors import TooManyAttempts
 from guarantees.web.forms.guarantees import AccessCodeCheckForm, LookupForm
 from guarantees.services.access_codes import access_code_check
 from guarantees.web.actions import guarantee_action
+from guarantees.web.views.statements import statement_party
 
 S = GuaranteeStatus
 A = AmendmentStatus
@@ -38,7 +39,7 @@ OPEN_AMENDMENT = (A.SUBMITTED, A.PREPARED)
 @login_required
 def guarantee_list(request):
     require(request, "guarantee.view")
-    filterset = GuaranteeFilter(request.GET or None, queryset=visible(request), request=request)
+    filterset = guarantee_filter(request.user, request.GET)
     page, query = paginate(request, filterset.qs)
     return render(
         request, "guarantees/guarantee/list.html", {"filter": filterset, "page": page, "query": query},
@@ -66,6 +67,7 @@ def _actions(user, g, open_amendment) -> dict[str, bool]:
         "amend_by_bank": user.can("amendment.prepare") and g.status in (S.ACTIVE, S.SUSPENDED)
         and open_amendment is None,
         "access_codes": user.can("guarantee.access_code") and bool(g.grn),
+        "statements": g.activated_at is not None and statement_party(user, g),
     }
 
 
@@ -89,6 +91,7 @@ def guarantee_detail(request, pk):
         "amendments": amendments,
         "open_amendment": open_amendment,
         "show_access_codes": user.can("guarantee.access_code"),
+        "holds_query": f"guarantee={g.pk}",
     }
     if context["show_access_codes"]:
         codes = list(g.access_codes.all())
@@ -252,7 +255,7 @@ def portfolio(request):
         bank = request.user.organisation.bank
     except (AttributeError, ObjectDoesNotExist):
         raise Http404 from None
-    filterset = GuaranteeFilter(request.GET or None, queryset=visible(request), request=request)
+    filterset = guarantee_filter(request.user, request.GET)
     page, query = paginate(request, filterset.qs)
     return render(
         request, "guarantees/bank/portfolio.html",

@@ -10,18 +10,16 @@ from guarantees.models import Notification
 from guarantees.links import notification_path
 from guarantees.services.notifications import notification_mark_read, notifications_mark_all_read
 from guarantees.web.common import paginate, require
+from guarantees.web.tables import notification_rows
 
 
 @require_safe
 @login_required
 def notification_list(request):
     require(request, "notification.view")
-    notifications = Notification.objects.filter(recipient=request.user)
     unread_only = request.GET.get("unread") == "1"
-    unread = notifications.filter(read_at__isnull=True).count()
-    if unread_only:
-        notifications = notifications.filter(read_at__isnull=True)
-    page, query = paginate(request, notifications.order_by("-created_at", "-pk"))
+    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    page, query = paginate(request, notification_rows(request.user, request.GET))
     page.object_list = list(page.object_list)
     for notification in page.object_list:
         notification.link = notification_path(notification)

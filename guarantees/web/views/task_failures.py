@@ -10,18 +10,16 @@ from guarantees.errors import DomainError
 from guarantees.models import TaskFailure
 from guarantees.operations.failures import task_failure_resolve, task_failure_retry
 from guarantees.web.common import add_domain_error, paginate, require
+from guarantees.web.tables import task_failure_rows, task_failure_state
 
-
-_STATES = {"open": {"resolved": False}, "resolved": {"resolved": True}, "all": {}}
 
 
 @require_safe
 @login_required
 def task_failure_list(request):
     require(request, "task.retry")
-    state = request.GET.get("state") if request.GET.get("state") in _STATES else "open"
-    failures = TaskFailure.objects.filter(**_STATES[state]).select_related("retried_by")
-    page, query = paginate(request, failures.order_by("-created_at", "-pk"))
+    state = task_failure_state(request.GET)
+    page, query = paginate(request, task_failure_rows(request.user, request.GET))
     counts = {"open": TaskFailure.objects.filter(resolved=False).count()}
     return render(request, "guarantees/operations/task_failures.html",
                   {"page": page, "query": query, "state": state, "counts": counts})

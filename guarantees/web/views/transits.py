@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
-from guarantees.web.filters.transits import TransitFilter, with_late_flag
+from guarantees.web.tables import transit_filter
 from guarantees.models import Country, Levy, StopRole, TransitStatus
 from guarantees.selectors.guarantees import guarantees_visible_to
 from guarantees.selectors.transits import transits_visible_to
@@ -47,7 +47,7 @@ def _transits(request):
 @login_required
 def transit_list(request):
     require(request, "transit.view")
-    filterset = TransitFilter(request.GET or None, queryset=with_late_flag(_transits(request)), request=request)
+    filterset = transit_filter(request.user, request.GET)
     page, query = paginate(request, filterset.qs.order_by("-declared_at", "-pk"))
     return render(request, "guarantees/transit/list.html", {"filter": filterset, "page": page, "query": query})
 

@@ -21,7 +21,7 @@ from guarantees.operations.reconciliation import (
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
 from tests.accounts.helpers import sign_in_as
-from tests.guarantees.operations.conftest import declare, event
+from tests.builders import declare, event
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_the_report_lists_every_kind_of_difference(open_here, django_capture_on_
         {"declaration_ref": "R-9", "amount": 9_000_000},  # unknown here
     ]  # R-3 is held here and absent there
     with django_capture_on_commit_callbacks(execute=True):
-        run = reconciliation_receive(customs=w.togo, transits=listed, by=w.togo_officer, source="page")
+        run = reconciliation_receive(customs=w.togo, transits=listed, by=w.tg_officer, source="page")
     run.refresh_from_db()
     assert run.status == ReconciliationStatus.DONE
     assert _report(run) == {
@@ -61,7 +61,7 @@ def test_the_report_lists_every_kind_of_difference(open_here, django_capture_on_
     assert (run.listed, run.open_here, run.matched, run.differences) == (4, 3, 1, 4)
     # That country's customs and the secretariat are told (those who may read reconciliations).
     told = {n.recipient for n in Notification.objects.filter(event="reconciliation_done")}
-    assert told == {w.togo_officer, w.secretariat}
+    assert told == {w.tg_officer, w.secretariat}
 
 
 def test_comparing_twice_changes_nothing(open_here):

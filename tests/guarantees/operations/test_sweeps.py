@@ -32,7 +32,7 @@ from guarantees.operations.sweeps import (
     transits_mark_overdue,
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
-from tests.guarantees.operations.conftest import declare, event, make_world
+from tests.builders import declare, event, transits_world
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_a_waiting_event_whose_declaration_came_meanwhile_is_attached_and_applie
 def test_the_sweep_skips_an_event_a_worker_is_applying(monkeypatch):
     from guarantees.tasks import apply_transit_event
 
-    world = make_world()
+    world = transits_world()
     declare(world, "BUSY-1")
     declare(world, "BUSY-2")
     monkeypatch.setattr(apply_transit_event, "apply_async", lambda *args, **kwargs: None)  # messages lost
@@ -125,7 +125,7 @@ def test_overdue_transits_are_marked_once_and_everyone_concerned_is_told(world, 
     recipients = {n.recipient for n in told}
     s = world.s
     # The forwarder, its bank, and the customs of both countries on the route (TG and BF).
-    assert {s.agent, s.maker, s.checker, s.officer, s.supervisor, world.togo_officer} <= recipients
+    assert {s.agent, s.maker, s.checker, s.officer, s.supervisor, world.tg_officer} <= recipients
     assert world.secretariat not in recipients
     assert len({n.recipient_id for n in told}) == told.count()  # once each
     assert len([m for m in mail.outbox if "OVER-1" in m.subject]) == told.count()

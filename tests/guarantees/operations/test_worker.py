@@ -33,7 +33,8 @@ from guarantees.models import (
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import transit_declare
 from guarantees.services.events import transit_event_receive
-from tests.guarantees.operations.conftest import declaration, event, make_world, wait_until
+from tests.builders import declaration, event, transits_world
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
@@ -59,7 +60,7 @@ def _assert_released_exactly_once(guarantee_ids, transits):
 
 
 def test_a_discharge_through_the_api_releases_the_hold_within_seconds(broker, start_worker):
-    w = make_world()
+    w = transits_world()
     transit = transit_declare(sender=w.togo, guarantee=w.guarantee, data=declaration("API-1"))[0]
     _key, raw = api_key_create(organisation=w.burkina, name="SIDONIA BF")
     start_worker(broker, pool="solo", concurrency=1)  # no beat: only the task queued after the commit releases
@@ -121,8 +122,8 @@ def _state(w, tag: str):
 
 
 def test_every_event_sent_twice_and_shuffled_gives_the_same_balances_as_once_in_order(broker, start_worker):
-    in_order = make_world()
-    shuffled = make_world()
+    in_order = transits_world()
+    shuffled = transits_world()
     start_worker(broker, pool="prefork", concurrency=2)
 
     _send(in_order, _run_items(in_order, "ORD"))
@@ -206,7 +207,9 @@ def test_a_pool_process_killed_mid_task_gives_its_message_back(broker, start_wor
     assert children, "no pool process found"
     os.kill(children[0], signal.SIGKILL)
 
-    wait_until(lambda: released() == len(hold_ids), timeout=20, interval=0.2,
+    # A bound, not a speed: a lost message never comes back (no sweep runs here), while the pool's replacement
+    # process can take many seconds to start on a busy machine.
+    wait_until(lambda: released() == len(hold_ids), timeout=90, interval=0.2,
                message="a release was lost with its pool process")
     _assert_released_exactly_once(guarantee_ids, transits)
 
@@ -225,7 +228,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_a_task_that_fails_in_the_worker_is_recorded_for_the_secretariat(broker, start_worker):
-    w = make_world()
+    w = transits_world()
     start_worker(broker, pool="solo", concurrency=1)
     from guarantees.tasks import apply_transit_event
 
@@ -235,7 +238,7 @@ def test_a_task_that_fails_in_the_worker_is_recorded_for_the_secretariat(broker,
     assert failure.args == ["not-an-id"] and failure.exception == "ValueError"
     assert "Traceback" in failure.traceback and not failure.resolved
     # The secretariat is told (in the site; the e-mail follows through the same worker).
-    # (Only this task's notice is counted: the activation in make_world also queues certificate rendering,
+    # (Only this task's notice is counted: the activation in transits_world also queues certificate rendering,
     # which this bare worker, without the tests' signing key, may fail and report too.)
     told = w.secretariat.notifications.filter(event="task_failed", params__task="guarantees.tasks.apply_transit_event")
     assert told.count() == 1

@@ -9,6 +9,8 @@ prepared statements on PostgreSQL unless ``DB_PREPARED_STATEMENTS`` is off.
 import datetime
 
 import pytest
+
+from tests.builders import declare_as_of
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,36 +19,37 @@ from guarantees.api.authentication import key_by_prefix
 from accounts.models import ApiKey
 from guarantees.errors import Conflict, InvalidDeclaration
 from guarantees.models import EventStatus, Guarantee, Transit, TransitEvent, TransitStop
-from guarantees.reference.importer import reference_import
-from guarantees.services import events, transits
+from guarantees.services import events
 from guarantees.services.access_codes import access_code_check, access_code_issue
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import transit_declare
 from guarantees.services.events import transit_event_receive
 from guarantees.sql import insert
-from tests.builders import declare_as_of, active_guarantee, scene
-from tests.factories import CustomsFactory, country
+from tests.builders import active_guarantee
+from tests.builders import world as build_world
 
 pytestmark = pytest.mark.django_db
 
 PATHS = ["orm", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 # Three days ago: within the corridors' time limits (a declaration past its limit is refused).
 NOW = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)).replace(microsecond=0)
+LATER = (NOW + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # events in files, after it
 
 
-def use_path(monkeypatch, path: str) -> None:
+def use_path(settings, path: str) -> None:
+    """The write ``transit_declare`` takes (the ``REGISTRY_HAND_WRITTEN_SQL`` setting); the PostgreSQL path
+    requires PostgreSQL (no silent fallback)."""
     if path == "postgresql":
         assert connection.vendor == "postgresql", "the postgresql path is tested on PostgreSQL only"
-    elif connection.vendor == "postgresql":
-        monkeypatch.setattr(transits, "_transit_write_postgresql", transits._transit_write_orm)
+        settings.REGISTRY_HAND_WRITTEN_SQL = True
+    else:
+        settings.REGISTRY_HAND_WRITTEN_SQL = False
 
 
 @pytest.fixture
 def world():
-    reference_import()
-    s = scene("BF")
-    togo = CustomsFactory(country=country("TG"))
-    return s, togo
+    w = build_world(amount=None, customs=("TG",))
+    return w.s, w.togo
 
 
 def declaration(ref, **over):
@@ -99,9 +102,9 @@ def _declare_after_waiting_events(s, togo, ref: str) -> tuple[Transit, list[int]
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_a_declaration_writes_the_same_rows_on_either_path(world, monkeypatch, path):
+def test_a_declaration_writes_the_same_rows_on_either_path(world, settings, path):
     s, togo = world
-    use_path(monkeypatch, path)
+    use_path(settings, path)
     transit, queued, created = _declare_after_waiting_events(s, togo, f"T-{path}")
     assert created and not transit._state.adding and transit.pk is not None
     row = _rows(transit)
@@ -120,12 +123,12 @@ def test_a_declaration_writes_the_same_rows_on_either_path(world, monkeypatch, p
 
 
 @pytest.mark.postgresql
-def test_both_paths_write_identical_transits(world, monkeypatch):
+def test_both_paths_write_identical_transits(world, settings):
     s, togo = world
+    use_path(settings, "postgresql")
     fast, _queued, _created = _declare_after_waiting_events(s, togo, "T-FAST")
-    with monkeypatch.context() as m:
-        use_path(m, "orm")
-        orm, _queued, _created = _declare_after_waiting_events(s, togo, "T-ORM")
+    use_path(settings, "orm")
+    orm, _queued, _created = _declare_after_waiting_events(s, togo, "T-ORM")
     fast_row, orm_row = _rows(fast), _rows(orm)
     fast_row["events"] = [(m.replace("T-FAST", ""), st) for m, st in fast_row["events"]]
     orm_row["events"] = [(m.replace("T-ORM", ""), st) for m, st in orm_row["events"]]

@@ -26,12 +26,14 @@ pytestmark = pytest.mark.django_db
 PATHS = ["orm", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
-def use_path(monkeypatch, path: str) -> None:
-    """Make ``hold_reserve`` take ``path``; the PostgreSQL path requires PostgreSQL (no silent fallback)."""
+def use_path(settings, path: str) -> None:
+    """Make ``hold_reserve`` take ``path`` (the ``REGISTRY_HAND_WRITTEN_SQL`` setting); the PostgreSQL path
+    requires PostgreSQL (no silent fallback)."""
     if path == "postgresql":
         assert connection.vendor == "postgresql", "the postgresql path is tested on PostgreSQL only"
-    elif connection.vendor == "postgresql":
-        monkeypatch.setattr(holds, "_reserve_postgresql", holds._reserve_orm)
+        settings.REGISTRY_HAND_WRITTEN_SQL = True
+    else:
+        settings.REGISTRY_HAND_WRITTEN_SQL = False
 
 
 def _outcome(call):
@@ -94,13 +96,12 @@ def _ledger(g: Guarantee, prefix: str) -> dict:
 
 
 @pytest.mark.postgresql
-def test_the_postgresql_and_orm_paths_write_identical_ledgers(monkeypatch):
-    assert connection.vendor == "postgresql"
+def test_the_postgresql_and_orm_paths_write_identical_ledgers(settings):
+    use_path(settings, "postgresql")
     s = scene()
     fast, fast_out = _scenario(s, "PG-")
-    with monkeypatch.context() as m:
-        use_path(m, "orm")
-        orm, orm_out = _scenario(s, "OR-")
+    use_path(settings, "orm")
+    orm, orm_out = _scenario(s, "OR-")
 
     assert fast_out == orm_out
     assert [o[0] for o in fast_out] == [
@@ -135,8 +136,8 @@ def test_hold_reserve_takes_the_path_of_the_database():
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_the_check_constraint_is_the_backstop_of_either_path(monkeypatch, path):
-    use_path(monkeypatch, path)
+def test_the_check_constraint_is_the_backstop_of_either_path(monkeypatch, settings, path):
+    use_path(settings, path)
     monkeypatch.setattr(holds, "_admit", lambda locked, amount, on: None)  # a bug that forgets the rule
     g = active_guarantee(amount=1_000)
     with pytest.raises(IntegrityError):  # guarantee_never_overdrawn, not mistaken for a reference conflict
@@ -146,8 +147,8 @@ def test_the_check_constraint_is_the_backstop_of_either_path(monkeypatch, path):
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_a_refused_hold_inside_the_callers_transaction_leaves_it_usable(monkeypatch, path):
-    use_path(monkeypatch, path)
+def test_a_refused_hold_inside_the_callers_transaction_leaves_it_usable(settings, path):
+    use_path(settings, path)
     g = active_guarantee(amount=1_000)
     with transaction.atomic():
         first = hold_reserve(guarantee=g, amount=600, reference="T-1")
@@ -162,20 +163,24 @@ def test_a_refused_hold_inside_the_callers_transaction_leaves_it_usable(monkeypa
     assert ledger_verify(guarantees=Guarantee.objects.filter(pk=g.pk)) == []
 
 
-def _wait_for_a_blocked_lock(timeout: float = 10) -> None:
+def _wait_until_it_waits_on_me(waiter: dict, timeout: float = 10) -> None:
+    """Until the waiter's backend (``waiter["pid"]``) is blocked by this connection's: ``pg_blocking_pids`` of
+    that one backend, not ``pg_locks`` across the cluster (where another test's or program's lock would do)."""
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return
+            pid = waiter.get("pid")
+            if pid is not None:
+                cursor.execute("SELECT pg_backend_pid() = ANY(pg_blocking_pids(%s))", [pid])
+                if cursor.fetchone()[0]:
+                    return
             time.sleep(0.02)
-    raise AssertionError("the second transaction never waited")
+    raise AssertionError("the second transaction never waited on the first")
 
 
 def _commit_after_a_waiter(first, second) -> list:
     """Run ``first`` in a transaction held open until ``second`` (another thread) waits on it; then commit."""
-    taken, results = threading.Event(), [None, None]
+    taken, results, waiter = threading.Event(), [None, None], {}
 
     def run(i, work):
         try:
@@ -183,8 +188,11 @@ def _commit_after_a_waiter(first, second) -> list:
                 with transaction.atomic():
                     results[0] = work()
                     taken.set()
-                    _wait_for_a_blocked_lock()
+                    _wait_until_it_waits_on_me(waiter)
             else:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    waiter["pid"] = cursor.fetchone()[0]
                 taken.wait(10)
                 results[1] = work()
         except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
@@ -204,8 +212,8 @@ def _commit_after_a_waiter(first, second) -> list:
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", ["orm", "postgresql"])
-def test_the_same_hold_committed_while_waiting_for_the_lock_is_returned(monkeypatch, path):
-    use_path(monkeypatch, path)
+def test_the_same_hold_committed_while_waiting_for_the_lock_is_returned(settings, path):
+    use_path(settings, path)
     g = active_guarantee(amount=1_000_000)
     results = _commit_after_a_waiter(
         lambda: hold_reserve(guarantee=g.pk, amount=5_000, reference="SAME"),
@@ -220,8 +228,8 @@ def test_the_same_hold_committed_while_waiting_for_the_lock_is_returned(monkeypa
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", ["orm", "postgresql"])
-def test_the_same_reference_committed_on_another_guarantee_meanwhile_is_a_conflict(monkeypatch, path):
-    use_path(monkeypatch, path)
+def test_the_same_reference_committed_on_another_guarantee_meanwhile_is_a_conflict(settings, path):
+    use_path(settings, path)
     s = scene()
     a, b = active_guarantee(s, amount=1_000_000), active_guarantee(s, amount=1_000_000)
     results = _commit_after_a_waiter(

@@ -2,9 +2,10 @@ import datetime
 
 import pytest
 
+from tests.builders import declare_as_of
+
 from guarantees.errors import Conflict, InsufficientBalance, InvalidDeclaration, NotAllowed
 from guarantees.models import EventStatus, HoldStatus, JobStatus, TransitStatus
-from guarantees.reference.importer import reference_import
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.transits import (
     discharge_file_process,
@@ -12,7 +13,7 @@ from guarantees.services.transits import (
     transit_declare,
 )
 from guarantees.services.events import transit_event_apply, transit_event_receive
-from tests.builders import declare_as_of, active_guarantee, scene
+from tests.builders import world as build_world
 from tests.factories import CustomsFactory, country
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +25,8 @@ LATER = (NOW + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # eve
 
 @pytest.fixture
 def world():
-    reference_import()
-    s = scene("BF")
-    togo = CustomsFactory(country=country("TG"))
-    return s, togo, active_guarantee(s, amount=100_000_000)
+    w = build_world(customs=("TG",))
+    return w.s, w.togo, w.guarantee
 
 
 def declaration(ref="TG-LOME-2026-T-004512", **over):

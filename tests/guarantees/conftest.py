@@ -1,0 +1,21 @@
+"""The guarantees' tests: ``world`` is the world of enquiries, releases and claims (``tests.builders.cases_world``);
+the background work's folder and the modules that need the lean world (``transits_world``) say so."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.builders import World, cases_world
+
+
+@pytest.fixture
+def world(db, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return cases_world()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle, access-code and outage counters live in the cache (LocMem in tests): no test inherits another's.
+    cache.clear()
+    yield
+    cache.clear()

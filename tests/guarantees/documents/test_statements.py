@@ -1,0 +1,214 @@
+"""Monthly statements against hand-computed figures: a guarantee of 100 000 000 FCFA at a Burkinabè bank whose
+September 2026 has a hold, a partial discharge, a hold taken and discharged, and a claim of 8 000 000 on a hold of
+10 000 000 paid 5 000 000 — the rest of the claim and of the hold released. The clock is set for each step (the
+ledger dates its entries with ``timezone.now``). Signature, idempotency, the beat's month, and who may see them."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from guarantees.documents.signing import pdf_verify
+from guarantees.errors import InvalidTransition
+from guarantees.models import EntryKind, Statement
+from guarantees.reference.importer import reference_import
+from guarantees.selectors.statements import month_bounds, statement_figures
+from guarantees.services.claims import claim_examine, claim_issue, claim_pay, claim_prepare
+from guarantees.services.enquiries import enquiry_open
+from guarantees.services.events import transit_event_apply, transit_event_receive
+from guarantees.services.ledger import ledger_verify
+from guarantees.services.statements import statement_issue, statement_months, statements_issue_for_month
+from guarantees.services.transits import transit_declare
+from tests.builders import active_guarantee, scene
+from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
+from tests.guarantees.exports.conftest import client_for
+
+from .conftest import pdftoppm_first_page, pdftotext
+
+UTC = datetime.timezone.utc
+SEPTEMBER = datetime.date(2026, 9, 1)
+
+
+class Clock:
+    def __init__(self, monkeypatch):
+        self.at = None
+        monkeypatch.setattr(timezone, "now", lambda: self.at)
+
+    def set(self, *args):
+        self.at = datetime.datetime(*args, tzinfo=UTC)
+        return self.at
+
+
+@pytest.fixture
+def september(db, settings, monkeypatch, tmp_path):
+    """The world, built in August–October 2026; the clock left on 2026-11-03."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.REGISTRY_CLAIM_WAITING_DAYS = 0
+    clock = Clock(monkeypatch)
+    clock.set(2026, 8, 10, 9, 0)
+    reference_import()
+    s = scene("BF")
+    togo = CustomsFactory(country=country("TG"))
+    g = active_guarantee(s, amount=100_000_000)
+
+    def declare(ref, amount, at):
+        clock.set(*at)
+        transit, _ = transit_declare(sender=togo, guarantee=g, data={
+            "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",
+            "corridor": "LOM-OUA", "declared_at": clock.at, "amount": amount,
+        })
+        return transit
+
+    def event(ref, message_id, type, at, **extra):
+        clock.set(*at)
+        ev, _ = transit_event_receive(sender=s.customs, data={
+            "message_id": message_id, "declaration_ref": ref, "type": type, "office": "BFOUAG",
+            "occurred_at": clock.at.isoformat(), **extra})
+        transit_event_apply(event_id=ev.pk)
+
+    declare("T1", 4_500_000, (2026, 8, 20, 10, 0))
+    t2 = declare("T2", 10_000_000, (2026, 9, 3, 8, 0))
+    event("T1", "M1", "partial_discharge", (2026, 9, 5, 12, 0), amount_released=1_500_000)
+    declare("T3", 2_000_000, (2026, 9, 10, 7, 0))
+    event("T3", "M3", "discharge", (2026, 9, 12, 16, 0))
+    clock.set(2026, 9, 15, 9, 0)
+    enquiry_open(transit=t2, by=s.officer, ground="irregular", reason="Scellés rompus.")
+    clock.set(2026, 9, 16, 9, 0)
+    claim = claim_issue(transit=t2, by=s.supervisor, grounds="Marchandises détournées.", amount=8_000_000)
+    clock.set(2026, 9, 17, 9, 0)
+    claim = claim_examine(claim=claim, by=s.maker)
+    claim_prepare(claim=claim, by=s.maker, decision="pay", amount=5_000_000, comment="Justifié en partie.")
+    clock.set(2026, 9, 25, 15, 0)
+    claim_pay(claim=claim, by=s.checker, amount=5_000_000, payment_reference="VIR-2026-0925",
+              payment_date=datetime.date(2026, 9, 25))
+    declare("T4", 1_000_000, (2026, 10, 2, 8, 0))  # October: not in September's statement
+    clock.set(2026, 11, 3, 6, 0)
+    g.refresh_from_db()
+    return s, g, clock
+
+
+def test_september_figures_match_the_hand_computed_ones(september):
+    s, g, clock = september
+    figures = statement_figures(guarantee=g, month=SEPTEMBER)
+    assert figures["zone"] == "Africa/Ouagadougou" and figures["month"] == "2026-09"
+    # Before 1 September: 100 000 000 activated, 4 500 000 held for T1.
+    assert figures["opening"] == {"amount": 100_000_000, "held": 4_500_000, "claimed": 0, "paid": 0,
+                                  "available": 95_500_000}
+    movements = [(m["kind"], m["transit"], m["d_held"], m["d_claimed"], m["d_paid"], m["available"])
+                 for m in figures["movements"]]
+    assert movements == [
+        (EntryKind.HOLD, "T2", 10_000_000, 0, 0, 85_500_000),
+        (EntryKind.PARTIAL_RELEASE, "T1", -1_500_000, 0, 0, 87_000_000),
+        (EntryKind.HOLD, "T3", 2_000_000, 0, 0, 85_000_000),
+        (EntryKind.RELEASE, "T3", -2_000_000, 0, 0, 87_000_000),
+        (EntryKind.CLAIM, "T2", -8_000_000, 8_000_000, 0, 87_000_000),
+        (EntryKind.PAYMENT, "T2", 0, -5_000_000, 5_000_000, 87_000_000),
+        (EntryKind.RELEASE, "T2", -2_000_000, -3_000_000, 0, 92_000_000),
+    ]
+    # Held: 4.5 + 10 − 1.5 + 2 − 2 − 8 − 2 = 3 M (what is left of T1); paid 5 M; available 100 − 3 − 5 = 92 M.
+    assert figures["closing"] == {"amount": 100_000_000, "held": 3_000_000, "claimed": 0, "paid": 5_000_000,
+                                  "available": 92_000_000}
+    assert figures["by_kind"]["hold"] == {"count": 2, "d_amount": 0, "d_held": 12_000_000, "d_claimed": 0, "d_paid": 0}
+    assert figures["by_kind"]["payment"]["d_paid"] == 5_000_000
+    # The ledger agrees: today's balances are September's closing plus October's one hold of 1 000 000.
+    assert (g.amount, g.held, g.claimed, g.paid) == (100_000_000, 4_000_000, 0, 5_000_000)
+    october = statement_figures(guarantee=g, month=datetime.date(2026, 10, 1))
+    assert october["opening"] == figures["closing"]
+    assert october["closing"]["held"] == g.held and [m["transit"] for m in october["movements"]] == ["T4"]
+    assert ledger_verify() == []
+
+
+def test_the_statement_is_signed_prints_the_figures_and_is_issued_once(september, registry_signing_key, tmp_path,
+                                                                        output_dir, settings):
+    s, g, clock = september
+    settings.CERTIFICATE_LANGUAGES = ["fr"]
+    statement = statement_issue(guarantee=g, month=SEPTEMBER)
+    assert (statement.opening_available, statement.closing_available, statement.entries) == (95_500_000, 92_000_000, 7)
+    pdf = bytes(Statement.objects.with_pdf().get(pk=statement.pk).pdf)
+    check = pdf_verify(pdf)
+    assert check.ok, check
+    text = pdftotext(pdf, tmp_path, "statement")
+    for expected in ("RELEVÉ DE LA CAUTION", g.grn, "95 500 000 FCFA", "92 000 000 FCFA", "T2", "VIR-2026-0925",
+                     "Paiement sur mise en jeu", "Libération partielle", "01/09/2026 – 30/09/2026"):
+        assert expected in text, expected
+    assert "T4" not in text
+    png = pdftoppm_first_page(pdf, output_dir / "statement-2026-09")
+    assert png.exists()
+    # Again, and again from the beat: the same statement, the same figures; none for the month not over.
+    assert statement_issue(guarantee=g, month=SEPTEMBER).pk == statement.pk
+    assert Statement.objects.filter(guarantee=g).count() == 1
+    assert statement.content["figures"] == statement_figures(guarantee=g, month=SEPTEMBER)
+    with pytest.raises(InvalidTransition):
+        statement_issue(guarantee=g, month=datetime.date(2026, 11, 1))
+    with pytest.raises(InvalidTransition):
+        statement_issue(guarantee=g, month=datetime.date(2026, 7, 1))  # before its activation
+    assert statement_months(guarantee=g) == [datetime.date(2026, 10, 1), SEPTEMBER, datetime.date(2026, 8, 1)]
+
+
+def test_the_beat_issues_last_month_for_every_guarantee_once(september, registry_signing_key,
+                                                             django_capture_on_commit_callbacks):
+    s, g, clock = september
+    other = active_guarantee(scene("BF"), amount=20_000_000)  # activated in November: nothing for October
+    with django_capture_on_commit_callbacks(execute=True):
+        assert statements_issue_for_month() == 1  # October, for the guarantee active then
+    assert list(Statement.objects.values_list("guarantee_id", "month")) == [(g.pk, datetime.date(2026, 10, 1))]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert statements_issue_for_month() == 0  # a message delivered twice issues nothing more
+    assert Statement.objects.count() == 1 and not other.statements.exists()
+    # September, asked again for both (a catch-up): only the one active then gets it.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert statements_issue_for_month(month=SEPTEMBER) == 1
+    assert Statement.objects.get(month=SEPTEMBER).closing_available == 92_000_000
+
+
+def test_month_bounds_follow_the_zone_of_the_guarantees_country(db):
+    reference_import()
+    g = active_guarantee(scene("NE"), amount=1_000_000)
+    start, end = month_bounds(guarantee=g, month=SEPTEMBER)
+    assert start.astimezone(UTC) == datetime.datetime(2026, 8, 31, 23, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime.datetime(2026, 9, 30, 23, 0, tzinfo=UTC)
+
+
+def test_only_the_principal_and_the_bank_see_the_statements(september, registry_signing_key):
+    s, g, clock = september
+    statement_issue(guarantee=g, month=SEPTEMBER)
+    pages = [reverse("guarantees:statements", args=[g.pk]),
+             reverse("guarantees:statement_download", args=[g.pk, 2026, 9])]
+    for user in (s.agent, s.checker, s.maker):
+        client = client_for(user)
+        assert client.get(pages[0]).status_code == 200
+        download = client.get(pages[1])
+        assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+        assert bytes(download.content).startswith(b"%PDF")
+    outsiders = [
+        s.officer,  # customs of the country of issue see the guarantee, not its statements
+        member(SecretariatFactory(), Role.SECRETARIAT_ADMIN),
+        member(ForwarderFactory(country=country("BF")), Role.FORWARDER_AGENT),
+        member(BankFactory(organisation__country=country("BF")).organisation, Role.BANK_CHECKER),
+    ]
+    for user in outsiders:
+        client = client_for(user)
+        for page in pages:
+            assert client.get(page).status_code == 404, (user, page)
+        assert client.post(reverse("guarantees:statement_issue", args=[g.pk]), {"month": "2026-10"}).status_code == 404
+    assert not Statement.objects.filter(month=datetime.date(2026, 10, 1)).exists()
+    detail = client_for(s.agent).get(reverse("guarantees:detail", args=[g.pk])).content.decode()
+    assert 'data-testid="statements-link"' in detail
+    assert 'data-testid="statements-link"' not in client_for(s.officer).get(
+        reverse("guarantees:detail", args=[g.pk])).content.decode()
+
+
+def test_issued_on_demand_from_the_page(september, registry_signing_key):
+    s, g, clock = september
+    client = client_for(s.agent)
+    response = client.post(reverse("guarantees:statement_issue", args=[g.pk]), {"month": "2026-10"})
+    assert response.status_code == 302
+    statement = Statement.objects.get(guarantee=g)
+    assert statement.month == datetime.date(2026, 10, 1) and statement.entries == 1
+    page = client.get(reverse("guarantees:statements", args=[g.pk])).content.decode()
+    assert reverse("guarantees:statement_download", args=[g.pk, 2026, 10]) in page
+    refused = client.post(reverse("guarantees:statement_issue", args=[g.pk]), {"month": "2026-11"}, follow=True)
+    assert refused.status_code == 200 and Statement.objects.filter(guarantee=g).count() == 1
+    assert client.get(reverse("guarantees:statement_download", args=[g.pk, 2026, 13])).status_code == 404
