@@ -1,3 +1,10 @@
-"""The worlds of the other folders, reused: the background work's (operations)."""
+"""The background work's lean world (``tests.builders.transits_world``) for the failed-jobs tests."""
 
-from tests.guarantees.operations.conftest import _fresh_cache, world  # noqa: F401
+import pytest
+
+from tests.builders import World, transits_world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return transits_world()

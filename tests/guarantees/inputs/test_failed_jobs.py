@@ -38,7 +38,7 @@ def test_a_comparison_that_fails_ends_failed_with_its_reason_and_is_listed(world
     failure = TaskFailure.objects.get(task_name="guarantees.tasks.run_reconciliation")
     assert failure.args == [run.pk] and not failure.resolved
 
-    client = sign_in_as(__import__("django.test", fromlist=["Client"]).Client(), world.togo_officer)
+    client = sign_in_as(__import__("django.test", fromlist=["Client"]).Client(), world.tg_officer)
     page = client.get(reverse("guarantees:reconciliation_detail", args=[run.pk])).content.decode()
     assert 'http-equiv="refresh"' not in page
     assert 'data-testid="run-failed-reason"' in page
