@@ -71,13 +71,21 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; redis-cli -h 127.0.0.1 -p 6379 ping
 
-# The service tests on SQLite (the embedded default's ORM paths), then the whole suite on PostgreSQL.
+# The embedded default (SQLite, what `make run` uses) first: the services, the bounds of every input, the API (its
+# contract tests included), the pages, the discharge files, reconciliations and other background paths, claims and
+# the verify page — each xdist worker on a test database of its own (Django's in-memory SQLite, one per process).
+# Tests marked `postgresql` (real concurrent transactions, raw PostgreSQL SQL, the benchmarks, the real worker)
+# say why and run in the second step only. Then the whole suite on PostgreSQL.
+SQLITE_TESTS := tests/guarantees/services tests/guarantees/inputs tests/guarantees/api tests/guarantees/operations \
+	tests/guarantees/web tests/guarantees/documents/test_verify_page.py tests/guarantees/documents/test_verify_wrong_page.py \
+	tests/accounts/test_pages.py
 test: system-deps test-deps services messages
 	@mkdir -p var/static
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
 		$(PY) manage.py makemigrations --check --dry-run -v 1
 	$(VENV)/bin/lint-imports --no-cache
-	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.db $(PY) -m pytest tests/guarantees/services -m "not postgresql" -q -p no:cacheprovider
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.db $(PY) -m pytest $(SQLITE_TESTS) -m "not postgresql and not browser" \
+		-q -p no:cacheprovider -n 2
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Replication and failover drill on the local PostgreSQL cluster (a standby on another port, PgBouncer, promotion).

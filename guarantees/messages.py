@@ -84,6 +84,11 @@ MESSAGES = {
         _("A checker sent the preparation of an amendment of the guarantee %(grn)s back to the makers. Reason: "
           "%(reason)s. A maker should prepare it again."),
     ),
+    "amendment_started_by_bank": (
+        _("Your bank is amending %(grn)s"),
+        _("Your bank started an amendment of the guarantee %(grn)s (%(reason)s). It takes effect once a second "
+          "person of the bank confirms it; you will be told."),
+    ),
     "amendment_confirmed": (
         _("Amendment of %(grn)s confirmed"),
         _("The amendment of the guarantee %(grn)s was confirmed: reference amount %(amount)s, valid until "

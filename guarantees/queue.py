@@ -13,13 +13,20 @@ tasks page.
 """
 
 import logging
+import traceback
 from functools import partial
+
+from django.dispatch import Signal
 
 from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError as _KombuOperationalError
 
 logger = logging.getLogger(__name__)
+
+# Sent when a task run in-process (the embedded default runs tasks eagerly) fails after its commit:
+# ``task_name, args, kwargs, exception, traceback``.
+task_failed_in_process = Signal()
 
 
 def queue_after_commit(task_name: str, *args, **kwargs) -> None:
@@ -34,8 +41,15 @@ def _publish(task_name: str, args: tuple, kwargs: dict) -> None:
         current_app.tasks[task_name].apply_async(args=args, kwargs=kwargs)
     except (_KombuOperationalError, OSError) as exc:
         logger.warning("%s not queued (%s): the sweeps will re-drive it", task_name, exc)
-    except Exception:  # noqa: BLE001 - an eager task's own failure must not undo what committed
+    except Exception as exc:  # noqa: BLE001 - an eager task's own failure must not undo what committed
         logger.exception("%s failed when run in-process", task_name)
+        # Nobody else sees it (the request that queued it has answered): kept under the failed tasks, as a
+        # worker's failure is (guarantees.operations.receivers).
+        try:
+            task_failed_in_process.send(sender=None, task_name=task_name, args=args, kwargs=kwargs, exception=exc,
+                                        traceback=traceback.format_exc())
+        except Exception:  # noqa: BLE001 - recording must never hide the original failure
+            logger.exception("could not record the failure of %s", task_name)
 
 
 # --- Publishing while the broker is down -------------------------------------------------------------------

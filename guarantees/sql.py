@@ -58,6 +58,18 @@ def _converters(model: type[Model], alias: str) -> tuple:
     return pk_index, tuple(result)
 
 
+def convert(model: type[Model], field_name: str, value, *, using: str = "default"):
+    """One column's value as the ORM would give it (an aware datetime on SQLite too, where the driver returns
+    text or a naive datetime)."""
+    if value is None:
+        return None
+    connection = connections[using]
+    column = model._meta.get_field(field_name).get_col(model._meta.db_table)
+    for func in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        value = func(value, column, connection)
+    return value
+
+
 def instance(model: type[Model], row, start: int = 0, *, using: str = "default"):
     """The ``model`` instance from ``row[start:start + width(model)]`` (as selected by :func:`select_columns`),
     or ``None`` when its primary key is NULL (the unmatched side of a LEFT JOIN)."""

@@ -28,6 +28,41 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (ConnectionError, OSError, OperationalError, InterfaceError)
 
 
+class _MarksFailure(RegistryTask):
+    """A task whose row must say when it failed for good: ``mark(row_id, exc)`` runs around the body (eager tasks
+    included, where Celery's ``on_failure`` is never called). A retry being scheduled is no failure (autoretry
+    raises ``Retry`` until its retries are spent); nor is a worker killed mid-task (its message comes back)."""
+
+    row_argument = "job_id"
+
+    @staticmethod
+    def mark(row_id: int, exc: BaseException) -> None:
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (Retry, Ignore, Reject):
+            raise
+        except Exception as exc:
+            row_id = args[0] if args else kwargs.get(self.row_argument)
+            try:
+                self.mark(int(row_id), exc)
+            except Exception:  # noqa: BLE001 - marking must never hide the original failure
+                logger.exception("could not mark %s %s failed", self.name, row_id)
+            raise
+
+
+class ReconciliationTask(_MarksFailure):
+    """A comparison that fails for good leaves its run ``failed`` with the reason."""
+
+    row_argument = "run_id"
+
+    @staticmethod
+    def mark(row_id: int, exc: BaseException) -> None:
+        failures.reconciliation_fail(run_id=row_id, exception=exc)
+
+
 class DischargeFileTask(RegistryTask):
     """A discharge file's task that fails for good (an unexpected error, or its retries spent) leaves the file
     ``failed`` with the reason, visible to its sender, rather than queued for the sweep to queue again forever.
@@ -137,7 +172,7 @@ def send_notification_emails(*, notice: str):
     return emails.notification_emails_send(notice=notice)
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(base=ReconciliationTask, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def run_reconciliation(run_id: int):
     """Compare one customs administration's list of open transits with the holds open here."""
     run = reconciliation.reconciliation_run(run_id=run_id)

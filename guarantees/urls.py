@@ -37,6 +37,7 @@ urlpatterns = [
     path("guarantees/<int:pk>/submit/", guarantees.guarantee_submit_view, name="submit"),
     path("guarantees/<int:pk>/withdraw/", guarantees.guarantee_withdraw_view, name="withdraw"),
     path("guarantees/<int:pk>/amend/", amendments.amendment_request_view, name="amend"),
+    path("guarantees/<int:pk>/amend-by-bank/", amendments.amendment_start_view, name="amend_by_bank"),
     path("amendments/<int:pk>/withdraw/", amendments.amendment_withdraw_view, name="amendment_withdraw"),
     path("guarantees/<int:pk>/access-codes/", access_codes.access_codes, name="access_codes"),
     path(

@@ -68,10 +68,51 @@ def confirmed_guarantee(s: Scene, *, amount: int = 50_000_000, days: int = 365) 
     return guarantee_confirm(guarantee=g, by=s.checker, expected=guarantee_terms(g))
 
 
-def active_guarantee(s: Scene | None = None, *, amount: int = 50_000_000, days: int = 365) -> Guarantee:
+def active_guarantee(s: Scene | None = None, *, amount: int = 50_000_000, days: int = 365,
+                     in_force_days: int = 400) -> Guarantee:
+    """An active guarantee, valid for ``days`` from today and in force since ``in_force_days`` ago: a request
+    starts today at the earliest, so its start is moved back afterwards (as if requested then), and the tests'
+    transits may be declared in the past, within its validity, as the registry requires."""
     s = s or scene()
     g = confirmed_guarantee(s, amount=amount, days=days)
-    return guarantee_accept(guarantee=g, by=s.officer)
+    g = guarantee_accept(guarantee=g, by=s.officer)
+    if in_force_days:
+        backdate(g, days=in_force_days)
+    return g
+
+
+def backdate(guarantee: Guarantee, *, days: int) -> Guarantee:
+    """Move the start of ``guarantee``'s validity (and of its versions') ``days`` back."""
+    from guarantees.models import GuaranteeVersion
+
+    start = guarantee.valid_from - datetime.timedelta(days=days)
+    Guarantee.objects.filter(pk=guarantee.pk).update(valid_from=start)
+    GuaranteeVersion.objects.filter(guarantee=guarantee).update(valid_from=start)
+    guarantee.valid_from = start
+    return guarantee
+
+
+def declare_as_of(*, sender, guarantee: Guarantee, data: dict, **kwargs):
+    """``transit_declare`` for a transit declared long ago (an overdue one, for enquiries and claims): the registry
+    refuses a declaration whose time limit has already passed, so it is declared whole days later, within the last
+    four days (within any corridor's limit; the same data gives the same content, so a replay stays a replay), and
+    its moments (declaration, deadline) are then moved back to ``data["declared_at"]``, as if it had come then."""
+    from django.db.models import F
+
+    declared_at = data.get("declared_at")
+    now = timezone.now()
+    if declared_at is None or declared_at > now - datetime.timedelta(days=4):
+        return transit_declare(sender=sender, guarantee=guarantee, data=data, **kwargs)
+    shift = datetime.timedelta(days=(now - declared_at).days)
+    transit, created = transit_declare(sender=sender, guarantee=guarantee,
+                                       data={**data, "declared_at": declared_at + shift}, **kwargs)
+    if created:
+        Transit.objects.filter(pk=transit.pk).update(declared_at=F("declared_at") - shift,
+                                                     deadline=F("deadline") - shift)
+        available = getattr(transit, "available_after_hold", None)
+        transit.refresh_from_db()
+        transit.available_after_hold = available
+    return transit, created
 
 
 # --- The one world ----------------------------------------------------------------------------------------
@@ -111,7 +152,7 @@ class World:
     def declare(self, ref: str = "TG-LOME-2026-T-004512", *, amount: int = 4_500_000, days_ago: int = 90,
                 declared_at: datetime.datetime | None = None) -> Transit:
         """A transit declared by Togo's customs at Lomé for Ouagadougou on the corridor, ``days_ago`` days ago."""
-        transit, _ = transit_declare(sender=self.togo, guarantee=self.guarantee, data={
+        transit, _ = declare_as_of(sender=self.togo, guarantee=self.guarantee, data={
             "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",
             "corridor": "LOM-OUA",
             "declared_at": declared_at or timezone.now() - datetime.timedelta(days=days_ago),
@@ -216,7 +257,7 @@ def declaration(ref: str, *, amount: int = 4_500_000, declared_at=None, **over) 
 
 
 def declare(w: World, ref: str, **over) -> Transit:
-    transit, _ = transit_declare(sender=w.togo, guarantee=w.guarantee, data=declaration(ref, **over))
+    transit, _ = declare_as_of(sender=w.togo, guarantee=w.guarantee, data=declaration(ref, **over))
     return transit
 
 

@@ -72,6 +72,17 @@ CELERY_BEAT_SCHEDULE["ledger-checkpoint"] = {
 # before the event is refused (guarantees/services/events.py).
 REGISTRY_EVENT_CLOCK_SKEW_SECONDS = env_int("REGISTRY_EVENT_CLOCK_SKEW_SECONDS", 300)
 
+# --- Bounds of every amount and date (guarantees/limits.py) ----------------------------------------------------
+# The largest reference amount a guarantee may have, in whole francs CFA (1 000 milliards by default: well above
+# any bank's ceiling, far below what the database's 64-bit columns hold). Every amount received — a request, an
+# amendment, a preparation, a declaration, a partial discharge, a payment, a reconciliation line — is refused
+# above it, with the limit in the message.
+REGISTRY_MAX_AMOUNT = env_int("REGISTRY_MAX_AMOUNT", 1_000_000_000_000)
+# The longest validity a guarantee may be requested or amended to, in days (3 years by default).
+REGISTRY_MAX_VALIDITY_DAYS = env_int("REGISTRY_MAX_VALIDITY_DAYS", 3 * 366)
+# How far in the future a declaration may be dated (the sending system's clock may run ahead of ours).
+REGISTRY_DECLARATION_CLOCK_SKEW_SECONDS = env_int("REGISTRY_DECLARATION_CLOCK_SKEW_SECONDS", 300)
+
 # --- Exports of the lists and monthly statements -------------------------------------------------------------
 # A list export of at most this many rows streams at once (CSV row by row, XLSX written then sent); a larger one
 # runs in the background as a job with a progress bar, its file downloadable by its owner only for

@@ -137,6 +137,27 @@ class Guarantee(models.Model):
     def is_committed(self) -> bool:
         return self.status in COMMITTED_STATUSES
 
+    def standing(self, today=None) -> tuple[str, str]:
+        """``(status code, label)`` as a reader must see it today: an active guarantee whose validity has not
+        started says "Active from <day>" (it covers nothing yet), and one whose validity has ended says expired
+        even before the nightly sweep marks it so."""
+        from django.utils import formats, timezone
+
+        today = today or timezone.localdate()
+        if self.status == GuaranteeStatus.ACTIVE and self.valid_from and today < self.valid_from:
+            return "pending", _("Active from %(day)s") % {"day": formats.date_format(self.valid_from, "d/m/Y")}
+        if self.status == GuaranteeStatus.ACTIVE and self.valid_until and today > self.valid_until:
+            return GuaranteeStatus.EXPIRED.value, str(GuaranteeStatus.EXPIRED.label)
+        return self.status, str(self.get_status_display())
+
+    @property
+    def standing_status(self) -> str:
+        return self.standing()[0]
+
+    @property
+    def standing_label(self) -> str:
+        return self.standing()[1]
+
 
 class GuaranteeVersion(models.Model):
     """The terms of a guarantee as they stood from one activation or amendment to the next. Never changed."""
@@ -179,6 +200,10 @@ class Amendment(models.Model):
     new_amount = models.BigIntegerField(_("new reference amount (FCFA)"))
     new_valid_until = models.DateField(_("new end of validity"))
     reason = models.TextField(_("reason"), blank=True)
+    # Who started it: the principal (its request), or the bank (its maker) — on its own for an extension, or at the
+    # principal's request by letter (``letter_reference``) for any change of the amount.
+    initiated_by_bank = models.BooleanField(_("started by the bank"), default=False)
+    letter_reference = models.CharField(_("principal's letter"), max_length=100, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     prepared_by = models.ForeignKey(

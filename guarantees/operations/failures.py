@@ -43,6 +43,21 @@ def discharge_file_fail(*, job_id: int, exception: BaseException) -> bool:
     )
 
 
+def reconciliation_fail(*, run_id: int, exception: BaseException) -> bool:
+    """A reconciliation whose comparison failed for good ends ``failed`` with the reason, instead of "received, to
+    compare" for ever (its page stops refreshing and says so). Returns whether the run was marked."""
+    from guarantees.models import ReconciliationRun, ReconciliationStatus
+
+    error = f"{type(exception).__name__}: {exception}"[:500]
+    reason = gettext("The comparison failed (%(error)s). The registry's secretariat is told and may retry it from "
+                     "the failed tasks.") % {"error": error}
+    return bool(
+        ReconciliationRun.objects.filter(pk=run_id, status=ReconciliationStatus.RECEIVED).update(
+            status=ReconciliationStatus.FAILED, error=reason, finished_at=timezone.now(),
+        )
+    )
+
+
 def _json_safe(value):
     return json.loads(json.dumps(value, default=str))
 

@@ -1,8 +1,10 @@
 """What the registry does when Celery says a task failed for good or a retry succeeded (connected in
 ``GuaranteesConfig.ready``): the failure is kept for the secretariat (``failures``), and a successful retry marks
-it resolved. Eager tasks are not recorded: their error reaches the caller, who sees it at once."""
+it resolved. An eager task called directly is not recorded (its error reaches its caller); one queued after a commit and run
+in-process is (``guarantees.queue``: nobody else would see it)."""
 
 import logging
+import uuid
 
 from celery.signals import task_failure, task_postrun, task_prerun, task_success, worker_process_shutdown
 from django.conf import settings
@@ -26,6 +28,17 @@ def record_task_failure(sender=None, task_id=None, exception=None, args=None, kw
                             exception=exception, traceback=str(einfo or ""))
     except Exception:  # noqa: BLE001 - recording must never hide the original failure
         logger.exception("could not record the failure of task %s (%s)", getattr(sender, "name", "?"), task_id)
+
+
+def record_in_process_failure(sender=None, task_name="", args=(), kwargs=None, exception=None, traceback="", **_):
+    """A task run in-process after a commit (eager: the embedded default) that failed: nobody saw its error (the
+    request had answered), so it is kept under the failed tasks like a worker's."""
+    from guarantees.operations.failures import task_failure_record
+
+    if not getattr(settings, "REGISTRY_RECORD_TASK_FAILURES", False):
+        return
+    task_failure_record(task_name=task_name, task_id=f"in-process-{uuid.uuid4()}", args=args, kwargs=kwargs,
+                        exception=exception, traceback=traceback)
 
 
 def resolve_retried_failure(sender=None, **_):
@@ -74,6 +87,10 @@ def pool_process_ended(pid=None, **_):
 
 def connect() -> None:
     task_failure.connect(record_task_failure, dispatch_uid="guarantees.record_task_failure", weak=False)
+    from guarantees.queue import task_failed_in_process
+
+    task_failed_in_process.connect(record_in_process_failure, dispatch_uid="guarantees.record_in_process_failure",
+                                   weak=False)
     task_success.connect(resolve_retried_failure, dispatch_uid="guarantees.resolve_retried_failure", weak=False)
     task_prerun.connect(task_request_id_set, dispatch_uid="guarantees.task_request_id", weak=False)
     task_postrun.connect(task_counted, dispatch_uid="guarantees.task_counted", weak=False)

@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import OrganisationKind
 from guarantees.csv_cells import csv_writer
 from guarantees.errors import InvalidDeclaration, NotAllowed
+from guarantees.formats import format_fcfa
+from guarantees.limits import amount_in_range, amount_max
 from guarantees.models import (
     NoticeAbout,
     OPEN_TRANSIT_STATUSES,
@@ -95,8 +97,11 @@ def _clean(transits) -> list[dict]:
         amount = item.get("amount") if isinstance(item, dict) else None
         if amount in ("", None):
             amount = None
-        elif isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            problems.append(gettext_lazy("The amount must be a whole number of francs CFA, or empty."))
+        elif not amount_in_range(amount, minimum=0):
+            # The registry's bound (guarantees.limits): above it the comparison's task crashed and the list
+            # stayed "received" for ever.
+            problems.append(gettext_lazy("The amount must be a whole number of francs CFA from 0 to %(max)s, or "
+                                         "empty.") % {"max": format_fcfa(amount_max())})
         if not problems and ref in seen and seen[ref] != amount:
             problems.append(gettext_lazy("This declaration is listed twice with different amounts."))
         if problems:

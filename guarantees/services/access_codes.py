@@ -19,7 +19,7 @@ from guarantees.counters import counter_get, counter_incr, members_add, members_
 from guarantees.errors import InvalidTransition, TooManyAttempts
 from guarantees.grn import grn_normalise
 from guarantees.models import AccessCode, AlertKind, Guarantee, GuaranteeAction, GuaranteeAlert
-from guarantees.sql import hot_cursor, instance, select_columns, width
+from guarantees.sql import convert, hot_cursor, instance, select_columns, width
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
@@ -118,7 +118,9 @@ def _guarantee_and_live_codes(grn: str) -> tuple[Guarantee | None, list[tuple[in
     if not rows:
         return None, []
     start = width(Guarantee)
-    codes = [(row[start], row[start + 1], row[start + 2]) for row in rows if row[start] is not None]
+    # The last use read as the ORM reads it (SQLite's driver gives it naive: compared with now, it was a 500).
+    codes = [(row[start], row[start + 1], convert(AccessCode, "last_used_at", row[start + 2]))
+             for row in rows if row[start] is not None]
     return instance(Guarantee, rows[0]), codes
 
 

@@ -58,7 +58,7 @@ def _check_not_below(guarantee: Guarantee, new_amount: int) -> None:
 def amendment_request(*, guarantee: Guarantee, by, new_amount: int, new_valid_until: datetime.date,
                       reason: str = "") -> Amendment:
     _require(by, "guarantee.amend_request", guarantee.principal)
-    _check_terms(new_amount, guarantee.valid_from, new_valid_until)
+    _check_terms(new_amount, guarantee.valid_from, new_valid_until, amount_field="new_amount")
     with transaction.atomic():
         locked = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         if locked.status not in AMENDABLE:
@@ -74,6 +74,50 @@ def amendment_request(*, guarantee: Guarantee, by, new_amount: int, new_valid_un
         guarantee_event(guarantee=locked, action=GuaranteeAction.AMENDMENT_REQUESTED, by=by, comment=reason)
         notify(event="amendment_requested", guarantee=locked, organisation=locked.bank.organisation,
                permission="amendment.prepare")
+    return amendment
+
+
+def amendment_start_by_bank(*, guarantee: Guarantee, by, new_amount: int, new_valid_until: datetime.date,
+                            letter_reference: str = "", comment: str = "") -> Amendment:
+    """The bank's maker starts an amendment and prepares it at once: an extension on the bank's own decision, or
+    any change of the amount (an increase, a reduction) at the principal's request by letter, whose reference is
+    then required. A different checker confirms it on the same desk as any amendment (``amendment_confirm``), which
+    creates the new version; the principal is told now that its bank started it, and when it is confirmed."""
+    _require(by, "amendment.prepare", guarantee.bank.organisation)
+    _check_terms(new_amount, guarantee.valid_from, new_valid_until, amount_field="new_amount")
+    letter_reference = (letter_reference or "").strip()[:100]
+    with transaction.atomic():
+        locked = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
+        if locked.status not in AMENDABLE:
+            raise InvalidTransition(status=locked.status)
+        if locked.amendments.filter(status__in=OPEN).exists():
+            raise InvalidTransition(_("An amendment of this guarantee is already under review."))
+        if new_amount == locked.amount and new_valid_until == locked.valid_until:
+            raise InvalidTransition(_("The amendment changes nothing."))
+        if new_amount != locked.amount and not letter_reference:
+            raise ReasonRequired(_("A change of the amount needs the principal's written request: give the "
+                                   "reference of its letter."))
+        if new_valid_until < locked.valid_until and not letter_reference:
+            raise ReasonRequired(_("Shortening the validity needs the principal's written request: give the "
+                                   "reference of its letter."))
+        _check_not_below(locked, new_amount)
+        amendment = Amendment(
+            guarantee=locked, new_amount=new_amount, new_valid_until=new_valid_until, requested_by=by,
+            initiated_by_bank=True, letter_reference=letter_reference,
+            reason=str(_("At the principal's request, letter %(reference)s.") % {"reference": letter_reference}
+                       if letter_reference else _("On the bank's decision.")),
+        )
+        _mark_prepared(amendment, by=by, comment=comment)
+        amendment.status = A.PREPARED
+        amendment.save()
+        guarantee_event(guarantee=locked, action=GuaranteeAction.AMENDMENT_REQUESTED, by=by, comment=amendment.reason)
+        note = _preparation_note(locked.amount, new_amount, locked.valid_until, new_valid_until, comment)
+        guarantee_event(guarantee=locked, action=GuaranteeAction.AMENDMENT_PREPARED, by=by, comment=note,
+                        internal=True)
+        notify(event="amendment_prepared", guarantee=locked, organisation=locked.bank.organisation,
+               permission="amendment.confirm", exclude=by)
+        notify(event="amendment_started_by_bank", guarantee=locked, organisation=locked.principal,
+               reason=amendment.reason)
     return amendment
 
 
@@ -96,7 +140,7 @@ def amendment_prepare(*, amendment: Amendment, by, new_amount: int | None = None
             _check_shown(guarantee, locked, expected)
         amount = locked.new_amount if new_amount is None else new_amount
         until = locked.new_valid_until if new_valid_until is None else new_valid_until
-        _check_terms(amount, guarantee.valid_from, until)
+        _check_terms(amount, guarantee.valid_from, until, amount_field="new_amount")
         _check_not_below(guarantee, amount)
         note = _preparation_note(locked.new_amount, amount, locked.new_valid_until, until, comment)
         locked.new_amount = amount

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.roles import OrganisationKind
 from guarantees.errors import InvalidAmount, NotAllowed
+from guarantees.limits import DB_AMOUNT_MAX
 from guarantees.models import Bank, BankCeilingChange
 
 
@@ -17,7 +18,7 @@ def bank_approve(*, organisation, exposure_ceiling: int, by, approval_reference:
     _require_secretariat(by)
     if organisation.kind != OrganisationKind.BANK:
         raise NotAllowed()
-    if isinstance(exposure_ceiling, bool) or not isinstance(exposure_ceiling, int) or exposure_ceiling < 0:
+    if isinstance(exposure_ceiling, bool) or not isinstance(exposure_ceiling, int) or not 0 <= exposure_ceiling <= DB_AMOUNT_MAX:
         raise InvalidAmount()
     with transaction.atomic():
         bank, _ = Bank.objects.select_for_update().get_or_create(
@@ -40,7 +41,7 @@ def bank_set_ceiling(*, bank: Bank, exposure_ceiling: int, by, reason: str = "")
     """Raise or lower the ceiling. A ceiling below the current exposure is allowed: it only stops new
     confirmations and increases until the exposure is back under it."""
     _require_secretariat(by)
-    if isinstance(exposure_ceiling, bool) or not isinstance(exposure_ceiling, int) or exposure_ceiling < 0:
+    if isinstance(exposure_ceiling, bool) or not isinstance(exposure_ceiling, int) or not 0 <= exposure_ceiling <= DB_AMOUNT_MAX:
         raise InvalidAmount()
     with transaction.atomic():
         locked = Bank.objects.select_for_update().get(pk=bank.pk)

@@ -211,14 +211,40 @@ class UploadCheck:
     signature: SignatureCheck
     certificate: Certificate | None
     standing: VersionStanding | None
+    # The guarantee whose page the file was uploaded on (None: the page without a number).
+    expected_guarantee_id: int | None = None
 
     @property
     def in_register(self) -> bool:
         return self.certificate is not None
 
     @property
+    def wrong_guarantee(self) -> bool:
+        """A certificate of the register, but of another guarantee than the page's: refused there."""
+        return (self.certificate is not None and self.expected_guarantee_id is not None
+                and self.certificate.guarantee_id != self.expected_guarantee_id)
+
+    @property
     def authentic(self) -> bool:
-        return self.signature.ok and self.certificate is not None
+        return self.signature.ok and self.certificate is not None and not self.wrong_guarantee
+
+    def results(self) -> list[tuple[str, bool]]:
+        """Each check in words with whether it passed (the page says "passed"/"failed", not only a colour)."""
+        from django.utils.translation import gettext
+
+        return [
+            (gettext("The signature checks out"), bool(self.signature.valid)),
+            (gettext("The signed content is unchanged"), bool(self.signature.intact)),
+            (gettext("The signature covers the whole file (nothing added after signing)"),
+             bool(self.signature.whole_file)),
+            (gettext("Signed with the registry's certificate"), bool(self.signature.trusted)),
+            (gettext("Identical to the copy kept in the register"), self.in_register),
+            *([(gettext("A certificate of this guarantee"), not self.wrong_guarantee)]
+              if self.expected_guarantee_id is not None else []),
+        ]
+
+    def failed_results(self) -> list[str]:
+        return [label for label, ok in self.results() if not ok]
 
     @property
     def claimed_grn(self) -> str:
@@ -229,9 +255,11 @@ class UploadCheck:
         return self.signature.metadata.get("version", "")
 
 
-def certificate_check_upload(*, data: bytes) -> UploadCheck:
+def certificate_check_upload(*, data: bytes, guarantee: Guarantee | None = None) -> UploadCheck:
     """Check ``data``: the signature (pyHanko, against the configured roots) and the SHA-256 of the whole
-    file against the register. Any changed byte fails one or the other."""
+    file against the register. Any changed byte fails one or the other. Given ``guarantee`` (the page it was
+    uploaded on), a certificate of another guarantee is not authentic there; the answer names which one it is."""
+    expected_id = guarantee.pk if guarantee is not None else None
     signature = pdf_verify(data)
     digest = hashlib.sha256(data).hexdigest()
     certificate = Certificate.objects.select_related("version").filter(sha256=digest).first()
@@ -241,7 +269,8 @@ def certificate_check_upload(*, data: bytes) -> UploadCheck:
             pk=certificate.guarantee_id
         )
         standing = version_standing(guarantee=guarantee, number=certificate.number)
-    return UploadCheck(signature=signature, certificate=certificate, standing=standing)
+    return UploadCheck(signature=signature, certificate=certificate, standing=standing,
+                       expected_guarantee_id=expected_id)
 
 
 # --- Rate limit of the public page ---------------------------------------------------------------

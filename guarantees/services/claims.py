@@ -44,6 +44,7 @@ from guarantees.errors import (
     ReasonRequired,
     SameMakerAndChecker,
 )
+from guarantees.limits import amount_check
 from guarantees.models import (
     AWAITING_BANK_STATUSES,
     NoticeAbout,
@@ -86,7 +87,7 @@ logger = logging.getLogger(__name__)
 def _whole(amount) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount()
-    return amount
+    return amount_check(amount)
 
 
 def _require_bank(by, permission: str, claim: Claim) -> None:

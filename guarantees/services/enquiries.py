@@ -32,6 +32,7 @@ from guarantees.errors import (
     SameMakerAndChecker,
     TransitNotOverdue,
 )
+from guarantees.limits import amount_check, payment_date_check
 from guarantees.models import (
     NoticeAbout,
     OPEN_ENQUIRY_STATUSES,
@@ -225,9 +226,9 @@ def enquiry_answer(*, enquiry: Enquiry, by, kind: str, text: str, files=(), paym
     payment_reference = (payment_reference or "").strip()
     if kind == AnswerKind.DUTIES_PAID and (not payment_reference or paid_on is None):
         raise ReasonRequired(_("Give the receipt number and the date of the payment of the duties."))
-    if amount_paid is not None and (isinstance(amount_paid, bool) or not isinstance(amount_paid, int)
-                                    or amount_paid <= 0):
-        raise InvalidDocument(_("The amount paid must be a whole, positive number of francs CFA."))
+    if amount_paid is not None:
+        amount_check(amount_paid, field="amount_paid")
+    payment_date_check(paid_on=paid_on, today=local_date(country=principal.country, at=timezone.now()))
     documents = _read_documents(files)
     if kind == AnswerKind.PROOF and not documents:
         raise InvalidDocument(_("Attach at least one proof of discharge."))

@@ -36,6 +36,8 @@ from django.utils.translation import gettext_lazy as _
 
 from guarantees import metrics
 from guarantees.errors import HIDDEN_REFUSALS, Conflict, DomainError, EventRefused, InvalidDeclaration, NotAllowed
+from guarantees.formats import format_fcfa
+from guarantees.limits import amount_in_range, amount_max
 from guarantees.models import (
     DEFAULT_EVENT_RULES,
     EntryKind,
@@ -135,8 +137,9 @@ def event_validate(data, *, default_type: str | None = None) -> EventInput:
         errors["occurred_at"] = [_("A real date and time with its time zone is required (ISO 8601).")]
     amount = data.get("amount_released")
     if event_type == EventType.PARTIAL_DISCHARGE:
-        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-            errors["amount_released"] = [_("A partial discharge needs the amount released, in whole francs.")]
+        if not amount_in_range(amount):
+            errors["amount_released"] = [_("A partial discharge needs the amount released, in whole francs CFA "
+                                           "from 1 to %(max)s.") % {"max": format_fcfa(amount_max())}]
     elif amount is not None:
         errors["amount_released"] = [_("Only a partial discharge carries an amount released.")]
     office = data.get("office")
@@ -421,6 +424,8 @@ def transit_event_receive(*, sender, data: dict, api_key=None, by=None, bulk_job
     refusal = event_refusal(rule=event_rules()[event.type], sender_id=sender.pk, sender_country=sender.country,
                             office_id=office_id, office_country=office_country, occurred_at=event.occurred_at,
                             route=route, now=now)
+    if refusal is None and route is not None and event.type == EventType.PARTIAL_DISCHARGE:
+        refusal = _above_held(context.transit_id, event.amount_released)
     if refusal is not None:
         status = EventStatus.REJECTED
     else:
@@ -456,6 +461,16 @@ def transit_event_receive(*, sender, data: dict, api_key=None, by=None, bulk_job
             raise Conflict() from None
         return existing, False
     return row, True
+
+
+def _above_held(transit_id: int, amount_released: int) -> EventRefused | None:
+    """A partial discharge of more than its transit still holds, refused when received (its sender is told at
+    once, with the code ``above_held``) rather than only when applied in the background."""
+    held = Hold.objects.filter(transit__pk=transit_id, status=HoldStatus.HELD).values_list("amount", flat=True).first()
+    if held is not None and amount_released > held:
+        return EventRefused("above_held", _("The amount released is more than the amount still held "
+                                            "(%(held)s FCFA).") % {"held": held}, held=held)
+    return None
 
 
 def event_refusal_shown(event: TransitEvent) -> EventRefused | None:

@@ -32,6 +32,7 @@ from guarantees.models import (
     GuaranteeStatus,
     GuaranteeVersion,
 )
+from guarantees.limits import amount_check, validity_check
 from guarantees.services.grn import guarantee_number_assign
 from guarantees.queue import queue_after_commit
 from guarantees.services.ledger import ledger_append
@@ -78,11 +79,12 @@ def _require_customs_of(by, permission: str, guarantee: Guarantee) -> None:
         raise NotAllowed()
 
 
-def _check_terms(amount, valid_from: datetime.date, valid_until: datetime.date) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidTerms()
-    if valid_until < valid_from:
-        raise InvalidTerms()
+def _check_terms(amount, valid_from: datetime.date, valid_until: datetime.date, *, today: datetime.date | None = None,
+                 amount_field: str = "requested_amount") -> None:
+    """The registry's bounds (``guarantees.limits``): an amount within them, a validity that ends after it starts
+    and is not too long, and, given ``today`` (a request), that does not start in the past."""
+    amount_check(amount, field=amount_field)
+    validity_check(valid_from=valid_from, valid_until=valid_until, today=today)
 
 
 def _move(guarantee: Guarantee, *, to: str, action: str, by, comment: str = "", internal: bool = False,
@@ -105,7 +107,7 @@ _LISTED = (S.SUSPENDED, S.EXPIRED, S.CANCELLED, S.CLOSED)
 def guarantee_request(*, principal, bank: Bank, requested_amount: int, valid_from: datetime.date,
                       valid_until: datetime.date, purpose: str = "", by, submit: bool = False) -> Guarantee:
     _require(by, "guarantee.request", principal)
-    _check_terms(requested_amount, valid_from, valid_until)
+    _check_terms(requested_amount, valid_from, valid_until, today=timezone.localdate())
     if not bank.is_approved:
         raise NotAllowed(_("This bank is not an approved guarantor."))
     with transaction.atomic():
@@ -123,7 +125,7 @@ def guarantee_request(*, principal, bank: Bank, requested_amount: int, valid_fro
 def guarantee_update_draft(*, guarantee: Guarantee, by, bank: Bank, requested_amount: int,
                            valid_from: datetime.date, valid_until: datetime.date, purpose: str = "") -> Guarantee:
     _require(by, "guarantee.request", guarantee.principal)
-    _check_terms(requested_amount, valid_from, valid_until)
+    _check_terms(requested_amount, valid_from, valid_until, today=timezone.localdate())
     with transaction.atomic():
         locked = _lock(guarantee)
         if locked.status != S.DRAFT:
@@ -214,7 +216,7 @@ def guarantee_prepare(*, guarantee: Guarantee, by, amount: int | None = None,
             _check_shown(locked, expected)
         new_amount = locked.requested_amount if amount is None else amount
         new_until = locked.valid_until if valid_until is None else valid_until
-        _check_terms(new_amount, locked.valid_from, new_until)
+        _check_terms(new_amount, locked.valid_from, new_until, amount_field="amount")
         note = _preparation_note(locked.requested_amount, new_amount, locked.valid_until, new_until, comment)
         previous = locked.status
         locked.requested_amount = new_amount

@@ -19,6 +19,7 @@ from guarantees.errors import (
     InvalidTransition,
     OutsideValidity,
 )
+from guarantees.limits import amount_check
 from guarantees.models import EntryKind, Guarantee, GuaranteeStatus, Hold, HoldStatus
 from guarantees.services.ledger import ledger_append, ledger_hold_postgresql
 from guarantees.sql import hand_written_sql
@@ -29,7 +30,7 @@ REFERENCE_CONSTRAINT = "hold_unique_reference"
 def _whole_francs(amount) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount()
-    return amount
+    return amount_check(amount)
 
 
 def hold_reserve(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guarantees.errors import Conflict, CountryNotCovered, DomainError, InvalidDeclaration, NotAllowed
+from guarantees.limits import amount_check, declared_at_check, offices_check
 from guarantees.models import (
     AmountSource,
     Country,
@@ -66,6 +67,7 @@ class _Context:
     existing: tuple[int, str] | None  # (id, content_hash)
     places: dict[str, Place]
     corridor: tuple[int, int] | None  # (id, time_limit_days)
+    corridor_countries: frozenset[str] = frozenset()  # the countries of the named corridor's stops
 
 
 def _declaration_context(*, ref: str, office_codes, corridor_code: str | None) -> _Context:
@@ -80,19 +82,26 @@ def _declaration_context(*, ref: str, office_codes, corridor_code: str | None) -
         f"UNION ALL SELECT 'o', o.id, o.code, o.country_id, c.is_covered, NULL FROM {Office._meta.db_table} o "
         f"JOIN {Country._meta.db_table} c ON c.code = o.country_id WHERE o.is_active AND o.code IN ({office_in}) "
         f"UNION ALL SELECT 'c', k.id, k.code, NULL, NULL, k.time_limit_days FROM {Corridor._meta.db_table} k "
-        "WHERE k.is_active AND k.code = %s"
+        "WHERE k.is_active AND k.code = %s "
+        # The countries the named corridor crosses: a declaration may name offices in them only.
+        f"UNION ALL SELECT 'k', CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), so.country_id, CAST(NULL AS BOOLEAN), "
+        f"CAST(NULL AS INTEGER) FROM {CorridorStop._meta.db_table} s "
+        f"JOIN {Corridor._meta.db_table} kk ON kk.id = s.corridor_id JOIN {Office._meta.db_table} so "
+        "ON so.id = s.office_id WHERE kk.is_active AND kk.code = %s"
     )
-    existing, places, corridor = None, {}, None
+    existing, places, corridor, countries = None, {}, None, set()
     with hot_cursor() as cursor:
-        cursor.execute(sql, [ref, *codes, corridor_code or ""])
+        cursor.execute(sql, [ref, *codes, corridor_code or "", corridor_code or ""])
         for kind, pk, text, country_id, is_covered, days in cursor.fetchall():
             if kind == "t":
                 existing = (pk, text)
             elif kind == "o":
                 places[text] = Place(pk, text, country_id, bool(is_covered))
+            elif kind == "k":
+                countries.add(country_id)
             else:
                 corridor = (pk, days)
-    return _Context(existing, places, corridor)
+    return _Context(existing, places, corridor, frozenset(countries))
 
 
 def _place(code: str, field: str, known: dict[str, Place]) -> Place:
@@ -156,14 +165,23 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
         route = [_place(code, "route", context.places) for code in route_codes]
     else:
         route = _corridor_route(corridor_id) if corridor_id else []
+    offices_check(departure=departure, destination=destination, route=route,
+                  corridor_countries=context.corridor_countries if corridor_code else None)
     places = [departure, *route, destination]
     for place in places:
         if not place.is_covered:
             raise CountryNotCovered(country=place.country_id)
     countries = list(dict.fromkeys(place.country_id for place in places))
 
-    declared_at = data.get("declared_at") or timezone.now()
+    now = timezone.now()
+    declared_at = data.get("declared_at") or now
+    if days is None:
+        days = settings.REGISTRY_DEFAULT_TIME_LIMIT_DAYS
+    declared_at_check(declared_at=declared_at, valid_from=guarantee.valid_from, valid_until=guarantee.valid_until,
+                      deadline=declared_at + datetime.timedelta(days=days), now=now)
     amount = data.get("amount")
+    if amount is not None:
+        amount_check(amount, field="amount")
     goods = data.get("goods") or []
     breakdown: dict = {}
     if amount is not None:
@@ -176,14 +194,13 @@ def transit_declare(*, sender, guarantee: Guarantee, data: dict, api_key=None, b
         amount, source, breakdown = stake.amount, AmountSource.COMPUTED, stake.as_dict()
         if amount <= 0:
             raise InvalidDeclaration({"goods": [_("The goods put no duties or taxes at stake.")]})
+        amount_check(amount, field="goods")
     else:
         raise InvalidDeclaration(
             {"amount": [_("Send either the amount at stake or the goods to compute it from.")]},
             message=_("A declaration needs an amount or goods."),
         )
 
-    if days is None:
-        days = settings.REGISTRY_DEFAULT_TIME_LIMIT_DAYS
     stops = [
         (i, place.pk, place.country_id,
          StopRole.DEPARTURE if i == 0 else StopRole.DESTINATION if i == len(places) - 1 else StopRole.BORDER)

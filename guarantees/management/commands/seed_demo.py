@@ -285,6 +285,11 @@ def seed_demo_guarantees(stdout) -> None:
             g = guarantee_confirm(guarantee=g, by=user(checker), expected=guarantee_terms(g))
         if stage == "active":
             g = guarantee_accept(guarantee=g, by=user(officer))
+            # A demo guarantee in force for a month already (a request starts today at the earliest), so that the
+            # demo's transits are declared within its validity, as the registry requires.
+            start = today - datetime.timedelta(days=30)
+            Guarantee.objects.filter(pk=g.pk).update(valid_from=start)
+            g.versions.update(valid_from=start)
         made += 1
 
     first = Guarantee.objects.filter(purpose=plans[0][0], status="active").first()
@@ -296,7 +301,7 @@ def seed_demo_guarantees(stdout) -> None:
                               new_valid_until=first.valid_until, reason="Hausse saisonnière des volumes.")
         now = timezone.now()
         transits = [
-            ("TG-LOME-DEMO-T-0001", 12, {"amount": 4_500_000}),
+            ("TG-LOME-DEMO-T-0001", 4, {"amount": 4_500_000}),
             ("TG-LOME-DEMO-T-0002", 2, {"goods": [{"hs_code": "100630", "description": "Riz",
                                                     "customs_value": 25_000_000, "gross_mass_kg": 30000}]}),
             ("TG-LOME-DEMO-T-0003", 1, {"amount": 7_250_000}),
@@ -312,10 +317,10 @@ def seed_demo_guarantees(stdout) -> None:
             })
         # The first transit crossed the border, arrived and was discharged; the second crossed the border.
         for message_id, ref, sender, kind, office, days_ago in [
-            ("DEMO-M-1", "TG-LOME-DEMO-T-0001", togo, "border_exit", "TGCINK", 10),
-            ("DEMO-M-2", "TG-LOME-DEMO-T-0001", burkina, "border_entry", "BFCINK", 10),
-            ("DEMO-M-3", "TG-LOME-DEMO-T-0001", burkina, "arrival", "BFOUAG", 9),
-            ("DEMO-M-4", "TG-LOME-DEMO-T-0001", burkina, "discharge", "BFOUAG", 9),
+            ("DEMO-M-1", "TG-LOME-DEMO-T-0001", togo, "border_exit", "TGCINK", 3),
+            ("DEMO-M-2", "TG-LOME-DEMO-T-0001", burkina, "border_entry", "BFCINK", 3),
+            ("DEMO-M-3", "TG-LOME-DEMO-T-0001", burkina, "arrival", "BFOUAG", 2),
+            ("DEMO-M-4", "TG-LOME-DEMO-T-0001", burkina, "discharge", "BFOUAG", 2),
             ("DEMO-M-5", "TG-LOME-DEMO-T-0002", togo, "border_exit", "TGCINK", 1),
         ]:
             if TransitEvent.objects.filter(sender=sender, message_id=message_id).exists():

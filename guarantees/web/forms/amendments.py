@@ -16,3 +16,16 @@ class AmendmentPrepareForm(forms.Form):
     new_amount = FrancsField(label=_("New reference amount (FCFA)"))
     new_valid_until = DateField(label=_("New end of validity"))
     comment = comment_field()
+
+
+class AmendmentStartForm(forms.Form):
+    """The bank's maker starts an amendment: an extension on the bank's decision, or a change of the amount at the
+    principal's request by letter."""
+
+    new_amount = FrancsField(label=_("New reference amount (FCFA)"))
+    new_valid_until = DateField(label=_("New end of validity"))
+    letter_reference = forms.CharField(
+        label=_("Reference of the principal's letter"), required=False, max_length=100,
+        help_text=_("Required to change the amount or shorten the validity: the principal asked for it in writing."),
+    )
+    comment = comment_field()

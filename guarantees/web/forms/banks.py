@@ -4,12 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from accounts.roles import OrganisationKind
+from guarantees.limits import DB_AMOUNT_MAX
 from guarantees.web.forms.fields import FrancsField, reason_field
 
 
 class BankApproveForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("Bank"), queryset=Organisation.objects.none())
-    exposure_ceiling = FrancsField(label=_("Exposure ceiling (FCFA)"), min_value=0)
+    exposure_ceiling = FrancsField(label=_("Exposure ceiling (FCFA)"), min_value=0, ceiling=DB_AMOUNT_MAX)
     approval_reference = forms.CharField(label=_("Approval decision"), max_length=100, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -22,5 +23,5 @@ class BankApproveForm(forms.Form):
 
 
 class CeilingForm(forms.Form):
-    exposure_ceiling = FrancsField(label=_("New exposure ceiling (FCFA)"), min_value=0)
+    exposure_ceiling = FrancsField(label=_("New exposure ceiling (FCFA)"), min_value=0, ceiling=DB_AMOUNT_MAX)
     reason = reason_field()

@@ -4,6 +4,8 @@ and comments."""
 import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from guarantees.formats import format_fcfa
+from guarantees.limits import amount_max
 from guarantees.terms import PreparedTerms
 
 
@@ -21,10 +23,24 @@ class FrancsField(forms.IntegerField):
 
     default_error_messages = {"invalid": _("Enter a whole number of francs CFA, e.g. 12 500 000.")}
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, ceiling: int | None = None, **kwargs):
+        self.ceiling = ceiling  # None: the largest amount of a guarantee (guarantees.limits.amount_max)
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
         super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        # The registry's bound (guarantees.limits), said with the limit: above it the database cannot hold the
+        # amount (an OverflowError, a 500) or no guarantee may be that large.
+        maximum = amount_max() if self.ceiling is None else self.ceiling
+        if value > maximum:
+            raise forms.ValidationError(
+                _("Enter a whole number of francs CFA no larger than %(max)s.") % {"max": format_fcfa(maximum)},
+                code="max_value",
+            )
 
     def to_python(self, value):
         if isinstance(value, str):

@@ -12,12 +12,13 @@ from guarantees.services.amendments import (
     amendment_prepare,
     amendment_request,
     amendment_send_back,
+    amendment_start_by_bank,
     amendment_withdraw,
 )
 from guarantees.terms import amendment_terms
 from guarantees.web.actions import guarantee_action
 from guarantees.web.common import get_amendment, get_guarantee, require
-from guarantees.web.forms.amendments import AmendmentPrepareForm, AmendmentRequestForm
+from guarantees.web.forms.amendments import AmendmentPrepareForm, AmendmentRequestForm, AmendmentStartForm
 from guarantees.web.forms.guarantees import CheckerConfirmForm, CheckerReasonForm, ConfirmationForm
 from guarantees.web.views.guarantees import bank_desk
 
@@ -45,6 +46,29 @@ def amendment_request_view(request, pk):
                    "review the amendment; the guarantee stays in force meanwhile."),
         button=_("Send to the bank"),
         success=_("Your amendment request was sent to the bank."),
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def amendment_start_view(request, pk):
+    """The bank's maker starts an amendment (prepared at once); a different checker confirms it on the desk."""
+    require(request, "amendment.prepare")
+    g = get_guarantee(request, pk)
+    return guarantee_action(
+        request, obj=g, guarantee=g, form_class=AmendmentStartForm,
+        initial={"new_amount": g.amount, "new_valid_until": g.valid_until},
+        perform=lambda data: amendment_start_by_bank(
+            guarantee=g, by=request.user, new_amount=data["new_amount"], new_valid_until=data["new_valid_until"],
+            letter_reference=data["letter_reference"], comment=data["comment"],
+        ),
+        allowed=g.status in (S.ACTIVE, S.SUSPENDED) and not g.amendments.filter(status__in=OPEN_AMENDMENT).exists(),
+        title=_("Start an amendment"),
+        question=_("Extend the validity on the bank's decision, or change the amount or shorten the validity at the "
+                   "principal's written request. The amount can never go below what is held, claimed and paid. A "
+                   "second person of the bank confirms it; the principal is told now and when it is confirmed."),
+        button=_("Prepare the amendment"),
+        success=_("The amendment is prepared. A checker of the bank must confirm it."),
     )
 
 

@@ -69,14 +69,16 @@ def _too_many(request) -> HttpResponse:
     return response
 
 
-def _upload(request):
-    """(form, check) for a POST carrying a file; (empty form, None) otherwise."""
+def _upload(request, guarantee=None):
+    """(form, check) for a POST carrying a file; (empty form, None) otherwise. On a guarantee's page, a file of
+    another guarantee is refused there."""
     if request.method != "POST":
         return CertificateUploadForm(), None
     form = CertificateUploadForm(request.POST, request.FILES, cut_off=getattr(request, "upload_too_large", False))
     if not form.is_valid():
         return form, None
-    return CertificateUploadForm(), certificate_check_upload(data=form.cleaned_data["file"].read())
+    return CertificateUploadForm(), certificate_check_upload(data=form.cleaned_data["file"].read(),
+                                                             guarantee=guarantee)
 
 
 def _public(response: HttpResponse) -> HttpResponse:
@@ -115,7 +117,7 @@ def verify(request, grn):
     if standing is None:
         raise Http404
     certificate = Certificate.objects.filter(version=standing.version).order_by("pk").first()
-    form, check = _upload(request)
+    form, check = _upload(request, guarantee)
     context = {
         "standing": standing,
         "guarantee": guarantee,

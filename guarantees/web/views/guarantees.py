@@ -65,6 +65,8 @@ def _actions(user, g, open_amendment) -> dict[str, bool]:
         "cancel": user.can("guarantee.cancel") and g.status in (S.BANK_CONFIRMED, S.ACTIVE, S.SUSPENDED),
         "amend": user.can("guarantee.amend_request") and g.status in (S.ACTIVE, S.SUSPENDED)
         and open_amendment is None,
+        "amend_by_bank": user.can("amendment.prepare") and g.status in (S.ACTIVE, S.SUSPENDED)
+        and open_amendment is None,
         "access_codes": user.can("guarantee.access_code") and bool(g.grn),
         "statements": g.activated_at is not None and statement_party(user, g),
     }

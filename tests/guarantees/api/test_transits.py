@@ -181,13 +181,22 @@ def three_transits(world):
     now = timezone.now()
     refs = {
         "A": dict(declaration_ref="T-A", declared_at=(now - datetime.timedelta(days=1)).isoformat()),
-        "B": dict(declaration_ref="T-B", declared_at=(now - datetime.timedelta(days=20)).isoformat(), amount=1000),
+        "B": dict(declaration_ref="T-B", declared_at=(now - datetime.timedelta(days=4)).isoformat(), amount=1000),
         "C": dict(declaration_ref="T-C", declared_at=(now - datetime.timedelta(hours=1)).isoformat(), amount=2000,
                   office_of_destination="NENIAM", route=["TGCINK", "BFCINK", "BFFADA", "BFKANT", "NEMAKA"],
                   corridor="LOM-NIA"),
     }
     for overrides in refs.values():
         assert client.post("/api/v1/transits", declaration(world, **overrides), format="json").status_code == 201
+    # T-B came 20 days ago and is overdue now: a declaration whose time limit has passed is refused today, so it is
+    # declared within its limit and moved back.
+    from django.db.models import F
+
+    from guarantees.models import Transit
+
+    back = datetime.timedelta(days=16)
+    Transit.objects.filter(declaration_ref="T-B").update(declared_at=F("declared_at") - back,
+                                                         deadline=F("deadline") - back)
     return world
 
 

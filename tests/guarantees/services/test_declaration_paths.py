@@ -9,6 +9,8 @@ prepared statements on PostgreSQL unless ``DB_PREPARED_STATEMENTS`` is off.
 import datetime
 
 import pytest
+
+from tests.builders import declare_as_of
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -29,7 +31,9 @@ from tests.builders import world as build_world
 pytestmark = pytest.mark.django_db
 
 PATHS = ["orm", pytest.param("postgresql", marks=pytest.mark.postgresql)]
-NOW = datetime.datetime(2026, 3, 2, 9, 15, tzinfo=datetime.timezone.utc)
+# Three days ago: within the corridors' time limits (a declaration past its limit is refused).
+NOW = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)).replace(microsecond=0)
+LATER = (NOW + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # events in files, after it
 
 
 def use_path(settings, path: str) -> None:
@@ -91,7 +95,7 @@ def _declare_after_waiting_events(s, togo, ref: str) -> tuple[Transit, list[int]
     original = events._queue_apply
     events._queue_apply = lambda ids: queued.extend(ids)
     try:
-        transit, created = transit_declare(sender=togo, guarantee=g, data=declaration(ref))
+        transit, created = declare_as_of(sender=togo, guarantee=g, data=declaration(ref))
     finally:
         events._queue_apply = original
     return transit, queued, created
@@ -136,7 +140,7 @@ def test_a_declaration_makes_few_round_trips_on_postgresql(world):
     s, togo = world
     g = active_guarantee(s, amount=100_000_000)
     with CaptureQueriesContext(connection) as ctx:
-        transit_declare(sender=togo, guarantee=g, data=declaration("T-COUNT"))
+        declare_as_of(sender=togo, guarantee=g, data=declaration("T-COUNT"))
     statements = [q["sql"] for q in ctx.captured_queries]
     # context; BEGIN; lock; hold + entry + balance; transit + stops + waiting events; COMMIT
     assert len(statements) == 6, statements
@@ -165,7 +169,7 @@ def test_hot_statements_are_prepared_unless_turned_off(world, settings, prepared
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")  # psycopg forgets its own list too
     for i in range(3):
-        transit_declare(sender=togo, guarantee=g, data=declaration(f"T-PREP-{prepared}-{i}"))
+        declare_as_of(sender=togo, guarantee=g, data=declaration(f"T-PREP-{prepared}-{i}"))
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         statements = [row[0] for row in cursor.fetchall()]
@@ -186,7 +190,7 @@ def _event(ref: str, message_id: str, kind: str = "border_entry", office: str = 
 def test_the_hand_written_insert_writes_what_the_orm_writes(world):
     s, togo = world
     g = active_guarantee(s, amount=100_000_000)
-    transit, _created = transit_declare(sender=togo, guarantee=g, data=declaration("T-INS"))
+    transit, _created = declare_as_of(sender=togo, guarantee=g, data=declaration("T-INS"))
     common = {"sender": s.customs, "declaration_ref": "T-INS", "transit": transit, "type": "border_entry",
               "office_id": transit.office_of_destination_id, "occurred_at": NOW, "payload": {"a": [1, "é"]},
               "content_hash": "x" * 64}
@@ -204,7 +208,7 @@ def test_the_hand_written_insert_writes_what_the_orm_writes(world):
 def test_an_event_replayed_or_conflicting_reads_one_query(world):
     s, togo = world
     g = active_guarantee(s, amount=100_000_000)
-    transit_declare(sender=togo, guarantee=g, data=declaration("T-EV"))
+    declare_as_of(sender=togo, guarantee=g, data=declaration("T-EV"))
     event, created = transit_event_receive(sender=s.customs, data=_event("T-EV", "M-1"))
     assert created and event.transit.declaration_ref == "T-EV" and event.status == EventStatus.RECEIVED
     again, created = transit_event_receive(sender=s.customs, data=_event("T-EV", "M-1"))
@@ -220,7 +224,7 @@ def test_an_event_replayed_or_conflicting_reads_one_query(world):
 def test_an_event_for_a_known_transit_outside_a_transaction_commits_by_itself(world, monkeypatch):
     s, togo = world
     g = active_guarantee(s, amount=100_000_000)
-    transit_declare(sender=togo, guarantee=g, data=declaration("T-AUTO"))
+    declare_as_of(sender=togo, guarantee=g, data=declaration("T-AUTO"))
     queued = []
     monkeypatch.setattr(events, "_queue_apply", queued.extend)
     assert not connection.in_atomic_block

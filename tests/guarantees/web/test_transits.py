@@ -8,6 +8,8 @@ administration that sent them; API keys are the secretariat's.
 import datetime
 
 import pytest
+
+from tests.builders import declare_as_of
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -78,14 +80,14 @@ def world(db):
                     people=("tg_officer", "ne_officer", "ml_officer", "secretariat"))
     a, b, togo = w.s, w.other, w.togo
     g_a, g_b = w.guarantee, w.other_guarantee
-    computed, _ = transit_declare(
+    computed, _ = declare_as_of(
         sender=togo, guarantee=g_a, data=declaration("TG-2026-T-000101", amount=None, goods=RICE)
     )
-    late, _ = transit_declare(
+    late, _ = declare_as_of(
         sender=togo, guarantee=g_a,
         data=declaration("TG-2026-T-000102", declared_at=NOW - datetime.timedelta(days=20)),
     )
-    niamey, _ = transit_declare(
+    niamey, _ = declare_as_of(
         sender=togo, guarantee=g_b, data=declaration("TG-2026-T-000103", office_of_destination="NENIAM",
                                                       corridor="LOM-NIA", amount=7_000_000,
                                                       declared_at=NOW - datetime.timedelta(days=3)),
@@ -220,7 +222,7 @@ def test_filters_do_not_widen_what_a_customs_officer_sees(world):
 def test_list_is_paginated_by_25_keeping_the_filters(world):
     g = world["g_a"]
     for i in range(26):
-        transit_declare(sender=world["togo"], guarantee=g, data=declaration(f"TG-2026-P-{i:04d}", amount=100_000))
+        declare_as_of(sender=world["togo"], guarantee=g, data=declaration(f"TG-2026-P-{i:04d}", amount=100_000))
     client = client_for(world["people"]["agent_a"])
     first = client.get(reverse("guarantees:transits"), {"corridor": "LOM-OUA"})
     assert len(first.context["page"].object_list) == 25
