@@ -17,7 +17,6 @@ ready) so that the background job, which runs below the pages, finds them by nam
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone, translation
 
-from guarantees.csv_cells import csv_safe_cell
+from guarantees.csv_cells import csv_safe_cell, csv_writer
 
 TEXT = "text"
 AMOUNT = "amount"  # whole francs CFA
@@ -158,7 +157,7 @@ def csv_chunks(columns: tuple[Column, ...], rows: Iterable[list], *, zone: datet
     the accents). Translated in ``language``: the rows may be produced after the request that asked for them is
     answered (a streaming response), when its language is no longer active."""
     line = _Line()
-    writer = csv.writer(line)
+    writer = csv_writer(line)
     with translation.override(language):
         writer.writerow(headers(columns, zone))
         yield ("\ufeff" + line.take()).encode("utf-8")

@@ -504,7 +504,7 @@ class TransitOut(Serializer):
 
 
 def _event_error_codes():
-    from guarantees.api.schema import event_error_codes
+    from guarantees.api.error_codes import event_error_codes
 
     return event_error_codes()
 
@@ -674,14 +674,14 @@ class JobOut(Serializer):
 
 # --- Errors ----------------------------------------------------------------------------------------------
 # One component per error status, its ``code`` an enum of every code the exception handler can give for that
-# status (guarantees.api.schema.error_codes, from the tree of domain errors).
+# status (guarantees.api.error_codes, from the tree of domain errors).
 
 _DETAIL_HELP = ("A sentence for people, in the caller's language (Accept-Language; French by default). Read "
                  "`code`, not this.")
 
 
 def _error_serializer(name: str, status: int, doc: str, extra: dict | None = None):
-    from guarantees.api.schema import EVENT_REFUSAL_REASONS, error_codes
+    from guarantees.api.error_codes import EVENT_REFUSAL_REASONS, error_codes
 
     fields = {
         "__doc__": doc,

@@ -18,6 +18,7 @@ from guarantees import tabular
 from guarantees.models import ExportJob, JobStatus
 from tests.browser.conftest import screenshot
 from tests.browser.test_transits_pages import _user, sign_in_with_totp, transits  # noqa: F401  (fixture)
+from tests.builders import declare_as_of
 
 pytestmark = pytest.mark.browser
 
@@ -26,13 +27,12 @@ ROWS = 40
 
 @pytest.fixture
 def many_transits(transits):  # noqa: F811
-    from guarantees.services.transits import transit_declare
 
     computed, _late = transits
     togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now()
     for n in range(ROWS - 2):
-        transit_declare(sender=togo, guarantee=computed.guarantee, data={
+        declare_as_of(sender=togo, guarantee=computed.guarantee, data={
             "declaration_ref": f"TG-LOME-2026-T-{10000 + n}", "office_of_departure": "TGLOME",
             "office_of_destination": "BFOUAG", "corridor": "LOM-OUA",
             "declared_at": now - datetime.timedelta(hours=n + 1), "amount": 1_000_000 + n,

@@ -24,9 +24,8 @@ from guarantees.reference.importer import reference_import
 from guarantees.services.claims import claim_examine, claim_issue, claim_pay, claim_prepare
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.events import transit_event_apply, transit_event_receive
-from guarantees.services.transits import transit_declare
 from tests.accounts.helpers import give_totp, sign_in_as
-from tests.builders import Scene, active_guarantee, scene
+from tests.builders import declare_as_of, Scene, active_guarantee, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member
 
 
@@ -59,7 +58,7 @@ class World:
 
 
 def _declare(sender, g, ref, *, amount, days_ago, corridor="LOM-OUA", destination="BFOUAG"):
-    transit, _ = transit_declare(sender=sender, guarantee=g, data={
+    transit, _ = declare_as_of(sender=sender, guarantee=g, data={
         "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": destination,
         "corridor": corridor, "declared_at": timezone.now() - datetime.timedelta(days=days_ago),
         "amount": amount, "transport": {"vehicle": "BF-1234-AB"},

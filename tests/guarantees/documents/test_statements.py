@@ -20,8 +20,7 @@ from guarantees.services.enquiries import enquiry_open
 from guarantees.services.events import transit_event_apply, transit_event_receive
 from guarantees.services.ledger import ledger_verify
 from guarantees.services.statements import statement_issue, statement_months, statements_issue_for_month
-from guarantees.services.transits import transit_declare
-from tests.builders import active_guarantee, scene
+from tests.builders import declare_as_of, active_guarantee, scene
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 from tests.guarantees.exports.conftest import client_for
 
@@ -55,7 +54,7 @@ def september(db, settings, monkeypatch, tmp_path):
 
     def declare(ref, amount, at):
         clock.set(*at)
-        transit, _ = transit_declare(sender=togo, guarantee=g, data={
+        transit, _ = declare_as_of(sender=togo, guarantee=g, data={
             "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",
             "corridor": "LOM-OUA", "declared_at": clock.at, "amount": amount,
         })

@@ -15,9 +15,8 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from guarantees.models import Guarantee, Transit
 from guarantees.reference.importer import reference_import
-from guarantees.services.transits import transit_declare
 from tests.accounts.helpers import sign_in_as
-from tests.builders import Scene, active_guarantee, scene
+from tests.builders import declare_as_of, Scene, active_guarantee, scene
 from tests.factories import CustomsFactory, SecretariatFactory, country, member
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","cliquez")'
@@ -39,7 +38,7 @@ class World:
 
     def declare(self, g: Guarantee, ref: str, *, to: str = "BFOUAG", corridor: str = "LOM-OUA",
                 amount: int = 4_500_000, declared_at: datetime.datetime | None = None) -> Transit:
-        transit, _ = transit_declare(sender=self.togo, guarantee=g, data={
+        transit, _ = declare_as_of(sender=self.togo, guarantee=g, data={
             "declaration_ref": ref, "office_of_departure": "TGLOME", "office_of_destination": to,
             "corridor": corridor, "declared_at": declared_at or timezone.now() - datetime.timedelta(days=2),
             "amount": amount, "transport": {"vehicle": "BF-1234-AB"},

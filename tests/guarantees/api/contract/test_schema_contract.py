@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from guarantees.api.schema import EVENT_REFUSAL_REASONS, HANDLER_CODES, error_codes
+from guarantees.api.error_codes import EVENT_REFUSAL_REASONS, HANDLER_CODES, error_codes
 from guarantees.models import DischargeFile, Transit, TransitStatus
 from tests.guarantees.api.conftest import declaration
 
