@@ -39,8 +39,10 @@ def _subclasses(cls) -> list[type]:
 
 
 def _import_error_trees() -> None:
-    # The registry's own refusals live in guarantees.errors; import it so that its classes are in the tree.
+    # The registry's own refusals live in guarantees.errors and guarantees.limits (amounts, dates, offices);
+    # import them so that their classes are in the tree.
     import guarantees.errors  # noqa: F401
+    import guarantees.limits  # noqa: F401
 
 
 def domain_codes(status: int) -> list[str]:

@@ -19,6 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from guarantees.limits import amount_max
 from guarantees.models import (
     AmountSource,
     EventStatus,
@@ -30,7 +31,10 @@ from guarantees.models import (
     TransitStatus,
 )
 
-MAX_AMOUNT = 10**15  # far above any guarantee; keeps sums inside a BIGINT
+# An amount: what the registry takes (guarantees.limits, the REGISTRY_MAX_AMOUNT setting within a BIGINT), so the
+# schema says the bound the services enforce. A customs value (of goods) is not an amount at stake: its own bound.
+MAX_AMOUNT = amount_max()
+MAX_CUSTOMS_VALUE = 10**15
 DECLARATION_REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 OFFICE_CODE_RE = re.compile(r"^[A-Za-z0-9]{2,12}$")
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
@@ -188,7 +192,7 @@ class GoodsLineIn(Serializer):
     hs_code = HsCodeField(help_text=("Tariff heading of the goods (Harmonized System): 6 to 10 digits."))
     description = CharField(max_length=250, required=False, allow_blank=True,
                                         help_text=("Plain description of the goods."))
-    customs_value = StrictIntegerField(min_value=1, max_value=MAX_AMOUNT,
+    customs_value = StrictIntegerField(min_value=1, max_value=MAX_CUSTOMS_VALUE,
                                        help_text=("Customs value, in whole francs CFA."))
     gross_mass_kg = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=10**7,
                                            help_text=("Gross mass in kilograms."))
@@ -231,8 +235,9 @@ class TransitDeclareIn(Serializer):
                                      help_text=("Code of a corridor known to the registry (e.g. `LOM-OUA`); "
                                                  "its border offices are the route when none is sent."))
     declared_at = AwareDateTimeField(help_text=("When the declaration was registered: ISO 8601 with its offset "
-                                                  "(`2026-03-02T09:15:00Z`), from 2000-01-01 to no later than a day "
-                                                  "after the registry's clock."))
+                                                  "(`2026-03-02T09:15:00Z`), within the guarantee's validity, no later "
+                                                  "than five minutes after the registry's clock, and with the "
+                                                  "corridor's time limit not already past (400 `date_out_of_range`)."))
     amount = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_AMOUNT,
         help_text=("Amount at stake computed by the customs system; when absent it is computed from the goods."),

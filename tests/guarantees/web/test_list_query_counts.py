@@ -14,6 +14,9 @@ from benchmarks.seed import seed, sign_in_users
 from guarantees.selectors.guarantees import guarantees_visible_to
 from tests.accounts.helpers import sign_in_as
 
+# The registry is written by seed_scale's COPY, which only PostgreSQL has (the lists' queries are the same on both).
+pytestmark = pytest.mark.postgresql
+
 BUDGET = 16  # queries per list page: session, user, memberships, MFA, the count, the page, the filters' choices…
 DETAIL_BUDGET = 24  # a guarantee's page: three paged lists (count and page each), versions, trail, amendments…
 TODAY = timezone.now().date()
