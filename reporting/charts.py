@@ -76,8 +76,10 @@ def _frame(title: str, body: list[str], legend: list[Series], labels: list[str],
     parts.extend(body)
     step = plot_w / max(len(labels), 1)
     every = max(1, -(-len(labels) // 7))  # at most 7 labels along the axis: they never run into each other
+    last = len(labels) - 1
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        # The last label always, unless the one shown before it is too close (they would run into each other).
+        if i % every == 0 and not (i != last and every > 1 and last - i < every) or i == last:
             x = LEFT + step * (i + 0.5)
             parts.append(f'<text class="axis" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
                          f'{escape(label)}</text>')
