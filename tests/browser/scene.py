@@ -19,6 +19,7 @@ from accounts.models import Organisation, User
 from accounts.roles import OrganisationKind, Role
 from guarantees.management.commands.seed_demo import demo_user
 from guarantees.models import Bank, Guarantee, Transit
+from tests.builders import backdate, declare_as_of
 
 
 @dataclass
@@ -53,7 +54,7 @@ def build() -> Walkable:
     from guarantees.services.events import transit_event_receive
     from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
     from guarantees.operations.failures import discharge_file_fail, task_failure_record
-    from guarantees.services.transits import discharge_file_receive, transit_declare
+    from guarantees.services.transits import discharge_file_receive
     from guarantees.terms import guarantee_terms
 
     reference_import()
@@ -74,6 +75,7 @@ def build() -> Walkable:
     g = guarantee_prepare(guarantee=request(300_000_000, "Corridor Lomé – Ouagadougou – Niamey"), by=maker)
     guarantee_confirm(guarantee=g, by=checker, expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=officer)
+    backdate(g, days=400)  # in force before the transits below were declared (the registry checks)
     access_code_issue(guarantee=g, by=agent, label="Douanes de Niamey")
     amendment_request(guarantee=g, by=agent, new_amount=350_000_000,
                       new_valid_until=g.valid_until + datetime.timedelta(days=60), reason="Campagne cotonnière")
@@ -82,21 +84,21 @@ def build() -> Walkable:
 
     togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now().replace(microsecond=0)
-    moving, _ = transit_declare(sender=togo, guarantee=g, data={
+    moving, _ = declare_as_of(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-004512", "office_of_departure": "TGLOME",
         "office_of_destination": "BFOUAG", "corridor": "LOM-OUA", "declared_at": now - datetime.timedelta(hours=30),
         "goods": [{"hs_code": "100630", "description": "Riz blanchi", "customs_value": 25_000_000,
                    "gross_mass_kg": 30000}],
         "transport": {"vehicle": "BF-1234-AB", "seals": ["TG-778812"]},
     })
-    to_niamey, _ = transit_declare(sender=togo, guarantee=g, data={
+    to_niamey, _ = declare_as_of(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-004777", "office_of_departure": "TGLOME",
         "office_of_destination": "NENIAM", "corridor": "LOM-NIA",
         # 23:07 in Lomé is 00:07 the next day in Niamey: the same instant must read the same on one page.
         "declared_at": (now - datetime.timedelta(days=2)).replace(hour=23, minute=7, second=0),
         "amount": 9_400_000, "transport": {"vehicle": "NE-4410-AA"},
     })
-    overdue, _ = transit_declare(sender=togo, guarantee=g, data={
+    overdue, _ = declare_as_of(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-003990", "office_of_departure": "TGLOME",
         "office_of_destination": "BFOUAG", "corridor": "LOM-OUA", "declared_at": now - datetime.timedelta(days=90),
         "amount": 6_250_000, "transport": {"vehicle": "BF-9876-CD"},

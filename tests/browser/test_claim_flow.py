@@ -15,10 +15,10 @@ from guarantees.reference.importer import reference_import
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.transits import transit_declare
 from guarantees.terms import guarantee_terms
 from tests.browser.conftest import screenshot
 from tests.browser.test_guarantee_flow import _enrolled, sign_in_as, submit_main_form
+from tests.builders import backdate, declare_as_of
 
 pytestmark = pytest.mark.browser
 
@@ -45,9 +45,10 @@ def overdue_transit(demo):
     g = guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
     guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"), expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=_user(Role.CUSTOMS_OFFICER, "customs-bf"))
+    backdate(g, days=400)  # in force before the transits below were declared (the registry checks)
     togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now()
-    transit, _ = transit_declare(sender=togo, guarantee=g, data={
+    transit, _ = declare_as_of(sender=togo, guarantee=g, data={
         "declaration_ref": REF, "office_of_departure": "TGLOME", "office_of_destination": "BFOUAG",
         "corridor": "LOM-OUA", "declared_at": now - datetime.timedelta(days=90), "amount": 6_250_000,
         "transport": {"vehicle": "BF-9876-CD"},

@@ -13,10 +13,10 @@ from guarantees.management.commands.seed_demo import demo_user
 from guarantees.models import Bank
 from guarantees.reference.importer import reference_import
 from guarantees.services.guarantees import guarantee_accept, guarantee_confirm, guarantee_prepare, guarantee_request
-from guarantees.services.transits import transit_declare
 from guarantees.terms import guarantee_terms
 from tests.browser.conftest import screenshot
 from tests.browser.test_accounts_ui import sign_in
+from tests.builders import backdate, declare_as_of
 
 pytestmark = pytest.mark.browser
 
@@ -45,14 +45,15 @@ def transits(demo):
     g = guarantee_prepare(guarantee=g, by=_user(Role.BANK_MAKER, "bank-bf"))
     guarantee_confirm(guarantee=g, by=_user(Role.BANK_CHECKER, "bank-bf"), expected=guarantee_terms(g))
     g = guarantee_accept(guarantee=g, by=_user(Role.CUSTOMS_OFFICER, "customs-bf"))
+    backdate(g, days=400)  # in force before the transits below were declared (the registry checks)
     togo = Organisation.objects.get(kind=OrganisationKind.CUSTOMS, country="TG")
     now = timezone.now()
-    computed, _ = transit_declare(sender=togo, guarantee=g, data={
+    computed, _ = declare_as_of(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-004512", "office_of_departure": "TGLOME",
         "office_of_destination": "BFOUAG", "corridor": "LOM-OUA", "declared_at": now - datetime.timedelta(hours=30),
         "goods": RICE, "transport": {"vehicle": "BF-1234-AB", "seals": ["TG-778812", "TG-778813"]},
     })
-    late, _ = transit_declare(sender=togo, guarantee=g, data={
+    late, _ = declare_as_of(sender=togo, guarantee=g, data={
         "declaration_ref": "TG-LOME-2026-T-003990", "office_of_departure": "TGLOME",
         "office_of_destination": "BFOUAG", "corridor": "LOM-OUA", "declared_at": now - datetime.timedelta(days=9),
         "amount": 6_250_000, "transport": {"vehicle": "BF-9876-CD"},
