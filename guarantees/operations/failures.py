@@ -48,12 +48,11 @@ def reconciliation_fail(*, run_id: int, exception: BaseException) -> bool:
     compare" for ever (its page stops refreshing and says so). Returns whether the run was marked."""
     from guarantees.models import ReconciliationRun, ReconciliationStatus
 
+    # The technical cause only (no sentence in a language): the page words the failure in its reader's language.
     error = f"{type(exception).__name__}: {exception}"[:500]
-    reason = gettext("The comparison failed (%(error)s). The registry's secretariat is told and may retry it from "
-                     "the failed tasks.") % {"error": error}
     return bool(
         ReconciliationRun.objects.filter(pk=run_id, status=ReconciliationStatus.RECEIVED).update(
-            status=ReconciliationStatus.FAILED, error=reason, finished_at=timezone.now(),
+            status=ReconciliationStatus.FAILED, error=error, finished_at=timezone.now(),
         )
     )
 

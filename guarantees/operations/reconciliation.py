@@ -233,10 +233,11 @@ def reconcile_pending(*, older_than_seconds: int = 60) -> list[int]:
             .order_by("pk").values_list("pk", flat=True):
         try:
             reconciliation_run(run_id=pk)
-        except Exception:  # noqa: BLE001 - one bad list must not hold back the others
+        except Exception as exc:  # noqa: BLE001 - one bad list must not hold back the others
             logger.exception("reconciliation %s failed", pk)
+            # The technical cause only: the page words the failure in its reader's language.
             ReconciliationRun.objects.filter(pk=pk, status=ReconciliationStatus.RECEIVED).update(
-                status=ReconciliationStatus.FAILED, error=_("The comparison failed; see the failed tasks.")
+                status=ReconciliationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
             )
             continue
         done.append(pk)

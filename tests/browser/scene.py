@@ -126,7 +126,7 @@ def build() -> Walkable:
     run = ReconciliationRun.objects.create(
         customs=burkina, country_id="BF", as_of=now - datetime.timedelta(hours=3), source="page",
         filename="transits-ouverts.csv", submitted=[], listed=0, submitted_by=officer,
-        status=ReconciliationStatus.FAILED, error="The comparison failed; see the failed tasks.",
+        status=ReconciliationStatus.FAILED, error="KeyError: 'declaration_ref'",
     )
     # Burkina Faso's office discharging a transit bound for Niamey: kept, and refused.
     transit_event_receive(sender=burkina, data={
