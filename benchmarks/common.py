@@ -219,13 +219,18 @@ def _point_default_at(configured: dict) -> None:
     from django.db import connections
 
     connections.close_all()
-    # connections.settings is settings.DATABASES itself: replacing the entry repoints new connections.
-    settings.DATABASES["default"] = configured
-    connections.settings["default"] = configured
-    try:
-        del connections["default"]
-    except AttributeError:
-        pass
+    # connections.settings is settings.DATABASES itself: replacing the entry repoints new connections. The
+    # reports' alias follows unless REPORTING_DATABASE_URL points it elsewhere (a standby of its own).
+    aliases = ["default"]
+    if "reporting" in settings.DATABASES and not getattr(settings, "REPORTING_DATABASE_URL", ""):
+        aliases.append("reporting")
+    for alias in aliases:
+        settings.DATABASES[alias] = {**configured, "TEST": {"MIRROR": "default"}} if alias != "default" else configured
+        connections.settings[alias] = settings.DATABASES[alias]
+        try:
+            del connections[alias]
+        except AttributeError:
+            pass
 
 
 # --- Counting ------------------------------------------------------------------------------------

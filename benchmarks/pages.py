@@ -77,7 +77,16 @@ URLS = [
     ("api transits guarantee", "/api/v1/transits", {"guarantee": "{grn}"}),
     ("api guarantees", "/api/v1/guarantees", {}),
     ("api guarantees status", "/api/v1/guarantees", {"status": "active"}),
+    ("reports", "/reports/", {}),
 ]
+# The report pages (reporting/pages.py): each as it opens (the last 12 months) and over the longest period the
+# filter allows (36 months). A page that is not for the role's kind of organisation answers 404 (left out).
+REPORT_SLUGS = ["bank-exposure", "bank-claims", "customs-duties", "customs-open", "customs-release-times",
+                "customs-cases", "forwarder", "system"]
+URLS += [entry for slug in REPORT_SLUGS for entry in (
+    (f"report {slug}", f"/reports/{slug}/", {}),
+    (f"report {slug} 36 months", f"/reports/{slug}/", {"start": "{month_first}", "end": "{month_last}"}),
+)]
 
 
 def add_arguments(parser) -> None:
@@ -132,6 +141,7 @@ def _places(log) -> dict:
     biggest = (Guarantee.objects.annotate(n=Count("holds")).order_by("-n").values_list("pk", "grn", "n").first())
     bank = Bank.objects.order_by("pk").values_list("pk", flat=True).first()
     before = newest[1].date()
+    today = datetime.date.today()
     after = before - datetime.timedelta(days=30)
     ref = newest[0]
     log(f"pages: biggest guarantee #{biggest[0]} has {biggest[2]} holds")
@@ -139,6 +149,8 @@ def _places(log) -> dict:
         "office": "BFOUAG", "corridor": "LOM-NIA", "q_ref": ref[-9:-2],  # a part of a reference, as typed
         "q_grn": (biggest[1] or "")[4:11], "grn": biggest[1] or "", "after": after.isoformat(),
         "before": before.isoformat(), "guarantee": biggest[0], "bank": bank,
+        "month_last": f"{today.year:04d}-{today.month:02d}",
+        "month_first": f"{today.year - 3 + (today.month == 12):04d}-{today.month % 12 + 1:02d}",  # 36 months
     }
 
 
@@ -174,7 +186,9 @@ def _sql_times(statements: list[str], conn, repeat: int) -> list[float]:
 
 
 def measure(client, url: str, *, repeat: int, warmup: int, conn) -> dict:
-    from django.db import connection
+    import contextlib
+
+    from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
     accept = {"HTTP_ACCEPT": "application/json"} if url.startswith("/api/") else {}
@@ -182,9 +196,12 @@ def measure(client, url: str, *, repeat: int, warmup: int, conn) -> dict:
         response = client.get(url, **accept)
         if response.status_code != 200:
             return {"status": response.status_code}
-    with CaptureQueriesContext(connection) as captured:
+    # The pages' statements and the reports' (the "reporting" alias: here the same database, another connection).
+    with contextlib.ExitStack() as stack:
+        captures = [stack.enter_context(CaptureQueriesContext(connections[alias]))
+                    for alias in ("default", "reporting") if alias in connections.settings]
         response = client.get(url, **accept)
-    statements = [q["sql"] for q in captured.captured_queries]
+    statements = [q["sql"] for captured in captures for q in captured.captured_queries]
     page_times = []
     size = len(response.content)
     for _ in range(repeat):
