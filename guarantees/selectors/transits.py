@@ -2,6 +2,7 @@
 those whose route passes through their country, the secretariat all."""
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import OrganisationKind
@@ -80,7 +81,26 @@ def refused_events_visible_to(*, user) -> QuerySet:
     return base.none()
 
 
-def transit_search(queryset: QuerySet[Transit], text: str) -> QuerySet[Transit]:
+# The order of every transit list: newest first, served by the index (declared_at DESC, id DESC).
+NEWEST_FIRST = ("-declared_at", "-pk")
+
+
+def transits_newest_first(queryset: QuerySet[Transit], *, few: bool = False) -> QuerySet[Transit]:
+    """``queryset`` newest first. ``few``: the filters matched a bounded set of transits (a search that found a
+    few guarantees): they are read through their own indexes and sorted, rather than looked for by walking the
+    newest-first index. PostgreSQL's planner assumes matches spread evenly over time; the transits of an old
+    guarantee all lie at the far end of that walk (issue #13: 1.4 s at a million transits, through 610 000 rows,
+    for 25 matches). ``COALESCE(declared_at, declared_at)`` is the same value, which no index provides."""
+    if few:
+        return queryset.order_by(Coalesce("declared_at", "declared_at").desc(), "-pk")
+    return queryset.order_by(*NEWEST_FIRST)
+
+
+# A search whose guarantees carry at most this many ledger entries (about two per transit) is sorted, not walked.
+SEARCH_SORTED_ENTRIES = 40_000
+
+
+def transit_matches(queryset: QuerySet[Transit], text: str) -> tuple[QuerySet[Transit], bool]:
     """Transits of ``queryset`` whose declaration reference, or whose guarantee's GRN, contains ``text``.
 
     Both columns carry a trigram index on PostgreSQL (migration 0035), which serves ``UPPER(col) LIKE '%…%'``
@@ -88,18 +108,22 @@ def transit_search(queryset: QuerySet[Transit], text: str) -> QuerySet[Transit]:
     ``OR`` across the join no index can serve it (issue #13: 1.2–2.8 s at a million transits), so the guarantees
     are looked up first (ten thousand rows, one index probe) and the transits then filtered on
     ``declaration_ref`` OR ``guarantee_id IN (those ids)`` — a bitmap OR of two index scans of one table.
-    A search matching very many guarantees (a short text) keeps the join: it is no longer selective anyway."""
+    A search matching very many guarantees (a short text) keeps the join: it is no longer selective anyway.
+
+    Returns the filtered queryset and whether its matches are few enough to be sorted rather than walked
+    (``transits_newest_first(few=…)``): the matched guarantees' transits, counted by their ledgers."""
     text = (text or "").strip()
     if not text:
-        return queryset
+        return queryset, False
     grn = grn_normalise(text)
-    ids = list(Guarantee.objects.filter(grn__icontains=grn).values_list("pk", flat=True)
-               [: SEARCH_GUARANTEES_LISTED + 1])
-    if len(ids) > SEARCH_GUARANTEES_LISTED:
-        return queryset.filter(Q(guarantee__grn__icontains=grn) | Q(declaration_ref__icontains=text))
-    if not ids:
-        return queryset.filter(declaration_ref__icontains=text)
-    return queryset.filter(Q(declaration_ref__icontains=text) | Q(guarantee_id__in=ids))
+    found = list(Guarantee.objects.filter(grn__icontains=grn).values_list("pk", "ledger_seq")
+                 [: SEARCH_GUARANTEES_LISTED + 1])
+    if len(found) > SEARCH_GUARANTEES_LISTED:
+        return queryset.filter(Q(guarantee__grn__icontains=grn) | Q(declaration_ref__icontains=text)), False
+    if not found:
+        return queryset.filter(declaration_ref__icontains=text), False
+    few = sum(seq or 0 for _pk, seq in found) <= SEARCH_SORTED_ENTRIES
+    return queryset.filter(Q(declaration_ref__icontains=text) | Q(guarantee_id__in=[pk for pk, _seq in found])), few
 
 
 def overdue_condition(now=None) -> Q:

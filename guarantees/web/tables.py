@@ -123,7 +123,7 @@ def transit_filter(user, params: QueryDict | None) -> TransitFilter:
 
 
 def transit_rows(user, params) -> QuerySet:
-    return transit_filter(user, params).qs.order_by("-declared_at", "-pk")
+    return transit_filter(user, params).qs
 
 
 def _transit_row(t) -> list:

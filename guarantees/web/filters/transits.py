@@ -1,7 +1,7 @@
 """Filters of the transit lists (in the URL): status, office, corridor, guarantee, dates, overdue.
 
 Each is written so that an index serves it at a million transits (issue #13): the search through
-``transit_search`` (trigram indexes), the office as an EXISTS probe of the route's stops, the dates as a
+``transit_matches`` (trigram indexes; a search matching a few guarantees' transits is sorted, not walked), the office as an EXISTS probe of the route's stops, the dates as a
 half-open range of instants on ``declared_at`` itself (not its date: a cast defeats the index), overdue as
 ``overdue_condition``.
 """
@@ -14,7 +14,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guarantees.models import OPEN_TRANSIT_STATUSES, Corridor, Office, TransitStatus, TransitStop
-from guarantees.selectors.transits import overdue_condition, transit_search
+from guarantees.selectors.transits import overdue_condition, transit_matches, transits_newest_first
 
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -72,8 +72,14 @@ class TransitFilter(django_filters.FilterSet):
         """Whether any filter has a value (the page number does not count): the filter box opens then."""
         return self.is_bound and any(self.data.get(name) for name in self.filters)
 
+    def filter_queryset(self, queryset):
+        """The filtered transits, newest first (sorted rather than walked when a search matched only a few)."""
+        self.few_matches = False
+        return transits_newest_first(super().filter_queryset(queryset), few=self.few_matches)
+
     def filter_q(self, queryset, name, value):
-        return transit_search(queryset, value)
+        queryset, self.few_matches = transit_matches(queryset, value)
+        return queryset
 
     def filter_office(self, queryset, name, value):
         """Any office of the route: departure, a border office or the destination. EXISTS, as for customs'

@@ -48,7 +48,7 @@ def _transits(request):
 def transit_list(request):
     require(request, "transit.view")
     filterset = transit_filter(request.user, request.GET)
-    page, query = paginate(request, filterset.qs.order_by("-declared_at", "-pk"))
+    page, query = paginate(request, filterset.qs)
     return render(request, "guarantees/transit/list.html", {"filter": filterset, "page": page, "query": query})
 
 
