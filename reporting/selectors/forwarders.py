@@ -27,8 +27,10 @@ BALANCE_STATUSES = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED, Guarantee
 LIVE_STATUSES = (GuaranteeStatus.ACTIVE, GuaranteeStatus.SUSPENDED)
 
 
-def forwarder_guarantees(*, user) -> list:
-    return list(visible_guarantees(user).filter(status__in=BALANCE_STATUSES).order_by("valid_until", "pk"))
+def forwarder_guarantees(*, user, live_only: bool = False) -> list:
+    """The forwarder's guarantees that have a balance (``live_only``: those that can still be drawn on)."""
+    statuses = LIVE_STATUSES if live_only else BALANCE_STATUSES
+    return list(visible_guarantees(user).filter(status__in=statuses).order_by("valid_until", "pk"))
 
 
 def forwarder_balance_over_time(*, guarantees: list, period: Period) -> dict[int, list[dict]]:

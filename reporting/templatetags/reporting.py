@@ -72,6 +72,9 @@ def age(seconds) -> str:
     return _("%(value)s days") % {"value": _decimal(seconds / 86400)}
 
 
+HOME_FORECASTS = 10
+
+
 @register.inclusion_tag("reporting/includes/home_headroom.html", takes_context=True)
 def home_headroom(context):
     """The forwarder's guarantees with their forecast, nearest run-out first; nothing for anyone else."""
@@ -84,7 +87,7 @@ def home_headroom(context):
 
     now = timezone.now()
     today = now.date()
-    guarantees = forwarder_guarantees(user=user)
+    guarantees = forwarder_guarantees(user=user, live_only=True)
     forecasts = forwarder_forecasts(guarantees=guarantees, today=today, now=now)
     alert_days = settings.REGISTRY_HEADROOM_ALERT_DAYS
     rows = []
@@ -96,4 +99,7 @@ def home_headroom(context):
         rows.append({"guarantee": g, "forecast": f, "days_left": days,
                      "soon": days is not None and days <= alert_days})
     rows.sort(key=lambda r: (r["days_left"] is None, r["days_left"] or 0))
-    return {"show": True, "rows": rows, "alert_days": alert_days, "request": request}
+    # The nearest run-outs; a large forwarder's hundreds of guarantees are on the report page, not the home page.
+    shown = rows[:HOME_FORECASTS]
+    return {"show": True, "rows": shown, "more": len(rows) - len(shown), "alert_days": alert_days,
+            "request": request}
