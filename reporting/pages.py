@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.roles import OrganisationKind
+from guarantees.charts import Series, compact, has_values
+from guarantees.charts import bar_chart as _bar_chart
+from guarantees.charts import line_chart as _line_chart
 from guarantees.models import ClaimStatus, EnquiryStatus, TransitStatus
-from reporting.charts import Series, compact, has_values
-from reporting.charts import bar_chart as _bar_chart
-from reporting.charts import line_chart as _line_chart
 from reporting.labels import band_label, band_short, month_label
 from reporting.selectors import banks as bank_sel
 from reporting.selectors import customs as customs_sel

@@ -1,4 +1,8 @@
-"""Charts as server-side SVG, written here in a few dozen lines rather than by a library.
+"""Charts as server-side SVG, written here in a few dozen lines rather than by a library: the report pages'
+(``reporting.pages``) and the monthly statement's PDF (``guarantees.documents.renderer``) draw with the same code.
+
+Pure: it takes labels and numbers and returns markup — no database, no request — so that the registry's documents
+may draw the charts the reports show without importing the reports (which only read the registry).
 
 Why no library: the pages must stay light on a slow link and work without JavaScript (so no Chart.js, ECharts or
 Vega, which draw in the browser and weigh 100–900 kB), and the same markup must print and must go into
