@@ -316,8 +316,14 @@ class StatementRenderer(PdfRenderer):
         self.content = content
 
     def filename(self, language: str) -> str:
+        from django.utils.text import slugify
+        from django.utils.translation import pgettext
+
         c = self.content
-        return f"releve-{c['grn']}-{c['figures']['month']}.pdf"
+        with translation.override(language):
+            # Translators: the start of a monthly statement's file name (ASCII, no spaces), e.g. "releve-….pdf".
+            name = slugify(pgettext("file name", "statement")) or "statement"
+        return f"{name}-{c['grn']}-{c['figures']['month']}.pdf"
 
     def context(self, language: str) -> dict:
         import zoneinfo
