@@ -2,20 +2,22 @@
 September 2026 has a hold, a partial discharge, a hold taken and discharged, and a claim of 8 000 000 on a hold of
 10 000 000 paid 5 000 000 — the rest of the claim and of the hold released. The clock is set for each step (the
 ledger dates its entries with ``timezone.now``). Signature, idempotency, the beat's month, each configured language
-(the reader's served), and who may see them."""
+(the reader's served), the charts, and who may see them."""
 
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.roles import Role
+from guarantees.documents.renderer import StatementRenderer
 from guarantees.documents.signing import pdf_verify
 from guarantees.errors import InvalidTransition
 from guarantees.models import EntryKind, Statement
 from guarantees.reference.importer import reference_import
-from guarantees.selectors.statements import month_bounds, statement_figures
+from guarantees.selectors.statements import month_bounds, statement_days, statement_figures, statement_weeks
 from guarantees.services.claims import claim_examine, claim_issue, claim_pay, claim_prepare
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.events import transit_event_apply, transit_event_receive
@@ -239,6 +241,45 @@ def test_issued_on_demand_from_the_page(september, registry_signing_key):
     assert client.get(reverse("guarantees:statement_download", args=[g.pk, 2026, 13])).status_code == 404
 
 
+def test_the_charts_figures_day_by_day_and_week_by_week(september):
+    s, g, clock = september
+    figures = statement_figures(guarantee=g, month=SEPTEMBER)
+    days = statement_days(figures)
+    assert len(days) == 30 and days[0]["day"] == SEPTEMBER and days[-1]["day"] == datetime.date(2026, 9, 30)
+    assert days[0]["available"] == 95_500_000  # nothing on the 1st: the opening
+    assert (days[2]["available"], days[2]["held"]) == (85_500_000, 14_500_000)  # T2 held on the 3rd
+    assert {k: days[-1][k] for k in figures["closing"]} == figures["closing"]
+    weeks = [(w["first"].day, w["last"].day, w["holds"], w["held"], w["releases"], w["released"])
+             for w in statement_weeks(figures)]
+    assert weeks == [
+        (1, 7, 1, 10_000_000, 1, 1_500_000),  # T2 held; T1 partly released
+        (8, 14, 1, 2_000_000, 1, 2_000_000),  # T3 held and released
+        (15, 21, 0, 0, 0, 0),  # the claim turns held into claimed: not a release
+        (22, 28, 0, 0, 1, 2_000_000),  # what is left of T2 after the payment
+        (29, 30, 0, 0, 0, 0),
+    ]
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("fr", ("Soldes en fin de journée", "Imputations et libérations, semaine par semaine", "Disponible")),
+    ("en", ("Balances at the end of each day", "Held and released, week by week", "Available")),
+])
+def test_the_statement_draws_the_charts_in_its_language(september, registry_signing_key, tmp_path, output_dir,
+                                                        language, words):
+    s, g, clock = september
+    statement = statement_issue(guarantee=g, month=SEPTEMBER, language=language)
+    renderer = StatementRenderer(content=statement.content)
+    with translation.override(language):
+        html = render_to_string(renderer.template_name, renderer.context(language))
+    assert html.count('<svg class="chart"') == 2  # the balances by day and the holds and releases by week
+    assert f'aria-label="{words[0]}"' in html and f'aria-label="{words[1]}"' in html
+    pdf = bytes(Statement.objects.with_pdf().get(pk=statement.pk).pdf)
+    text = pdftotext(pdf, tmp_path, f"statement-{language}")
+    for expected in (*words, "30/09", "22–28/09", "95 500 000 FCFA"):
+        assert expected in text, expected
+    pdftoppm_first_page(pdf, output_dir / f"statement-2026-09-{language}")
+
+
 def test_every_language_is_issued_once_and_prints_the_same_content(september, registry_signing_key, tmp_path):
     s, g, clock = september
     statements = statement_issue_every_language(guarantee=g, month=SEPTEMBER)
@@ -268,7 +309,7 @@ def test_the_reader_gets_the_statement_in_their_language_issued_on_demand(septem
     assert response.status_code == 200
     assert f'filename="statement-{g.grn}-2026-09.pdf"' in response["Content-Disposition"]
     text = pdftotext(bytes(response.content), tmp_path, "download-en")
-    assert "STATEMENT OF THE GUARANTEE" in text and "MOVEMENTS OF THE MONTH" in text
+    assert "STATEMENT OF THE GUARANTEE" in text and "Balances at the end of each day" in text
     assert english.get(url).content == response.content  # issued once: the second download serves it
     assert sorted(Statement.objects.filter(guarantee=g).values_list("language", flat=True)) == ["en", "fr"]
     french = client_for(s.checker)
