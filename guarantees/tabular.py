@@ -12,7 +12,9 @@ stay integers (whole francs CFA) with a number format in XLSX; moments are writt
 the column's header, and dates as dates.
 
 Tables are registered by the module that knows each list (``guarantees.web.tables``, imported when the app is
-ready) so that the background job, which runs below the pages, finds them by name.
+ready) so that the background job, which runs below the pages, finds them by name. The report pages write their
+tables with the same writers (``reporting.exports``): one table to a CSV, every table of a report to one sheet each
+of an XLSX (``xlsx_write_sheets``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from guarantees.csv_cells import csv_safe_cell, csv_writer
 
 TEXT = "text"
 AMOUNT = "amount"  # whole francs CFA
-NUMBER = "number"
+NUMBER = "number"  # a count or a measure (hours, days, a share): int or float
 DATE = "date"
 MOMENT = "moment"  # an instant, written in the reader's zone
 
@@ -103,6 +105,10 @@ def headers(columns: Iterable[Column], zone: datetime.tzinfo) -> list[str]:
     return out
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _csv_value(value, kind: str, zone):
     if value is None or value == "":
         return ""
@@ -110,7 +116,9 @@ def _csv_value(value, kind: str, zone):
         return _in_zone(value, zone).strftime("%Y-%m-%d %H:%M")
     if kind == DATE and isinstance(value, datetime.date):
         return value.isoformat()
-    if kind in (AMOUNT, NUMBER) and isinstance(value, int) and not isinstance(value, bool):
+    if kind == AMOUNT and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == NUMBER and _is_number(value):
         return value
     return csv_safe_cell(str(value))
 
@@ -125,7 +133,7 @@ def _xlsx_value(value, kind: str, zone):
         return value, DATE_FORMAT
     if kind == AMOUNT and isinstance(value, int) and not isinstance(value, bool):
         return value, AMOUNT_FORMAT
-    if kind == NUMBER and isinstance(value, int) and not isinstance(value, bool):
+    if kind == NUMBER and _is_number(value):
         return value, None
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -152,12 +160,13 @@ class _Line:
 
 
 def csv_chunks(columns: tuple[Column, ...], rows: Iterable[list], *, zone: datetime.tzinfo, language: str,
-               rows_per_chunk: int = 500, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+               rows_per_chunk: int = 500, progress: Callable[[int], None] | None = None,
+               delimiter: str = ",") -> Iterator[bytes]:
     """The CSV as UTF-8 chunks of ``rows_per_chunk`` rows, a byte-order mark first (so that a spreadsheet reads
     the accents). Translated in ``language``: the rows may be produced after the request that asked for them is
     answered (a streaming response), when its language is no longer active."""
     line = _Line()
-    writer = csv_writer(line)
+    writer = csv_writer(line, delimiter=delimiter)
     with translation.override(language):
         writer.writerow(headers(columns, zone))
         yield ("\ufeff" + line.take()).encode("utf-8")
@@ -177,44 +186,75 @@ def csv_chunks(columns: tuple[Column, ...], rows: Iterable[list], *, zone: datet
             progress(count)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its title, its columns and its rows (an iterable, read once)."""
+
+    title: object
+    columns: tuple[Column, ...]
+    rows: Iterable[list]
+
+
+def _sheet_title(title, taken: set[str]) -> str:
+    """A title Excel accepts — at most 31 characters, none of ``[]:*?/\\`` — unique in the workbook (a second
+    "Total" becomes "Total (2)")."""
+    name = str(title or "export").lstrip("'").translate({ord(c): " " for c in "[]:*?/\\"})[:31].strip() or "export"
+    base, n = name, 2
+    while name in taken:
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(name)
+    return name
+
+
 def xlsx_write(columns: tuple[Column, ...], rows: Iterable[list], out, *, zone: datetime.tzinfo, language: str,
                title: str = "", progress: Callable[[int], None] | None = None, progress_every: int = 500) -> int:
     """Write the rows into ``out`` (a binary file) as one sheet, openpyxl in write-only mode (each row goes to
     disk as it is appended). Returns the number of rows written."""
+    return xlsx_write_sheets([Sheet(title, columns, rows)], out, zone=zone, language=language, progress=progress,
+                             progress_every=progress_every)
+
+
+def xlsx_write_sheets(sheets: Iterable[Sheet], out, *, zone: datetime.tzinfo, language: str,
+                      progress: Callable[[int], None] | None = None, progress_every: int = 500) -> int:
+    """Write every sheet into ``out`` (a binary file), in order, openpyxl in write-only mode. Returns the number
+    of rows written, all sheets together."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
+    taken: set[str] = set()
+    count = 0
     with translation.override(language):
-        sheet = workbook.create_sheet(title=(csv_safe_cell(str(title or "export")).lstrip("'") or "export")[:31]
-                                      .translate({ord(c): " " for c in "[]:*?/\\"}))
-        for index, column in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = column.width
-        sheet.freeze_panes = "A2"
         bold = Font(bold=True)
-        header = []
-        for text in headers(columns, zone):
-            cell = WriteOnlyCell(sheet, value=csv_safe_cell(text))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        kinds = [c.kind for c in columns]
-        count = 0
-        for values in rows:
-            cells = []
-            for value, kind in zip(values, kinds):
-                value, number_format = _xlsx_value(value, kind, zone)
-                if number_format:  # a styled cell costs twice a plain value: only where a format is needed
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.number_format = number_format
-                    value = cell
-                cells.append(value)
-            sheet.append(cells)
-            count += 1
-            if progress is not None and count % progress_every == 0:
-                progress(count)
+        for one in sheets:
+            sheet = workbook.create_sheet(title=_sheet_title(one.title, taken))
+            for index, column in enumerate(one.columns, start=1):
+                sheet.column_dimensions[get_column_letter(index)].width = column.width
+            sheet.freeze_panes = "A2"
+            header = []
+            for text in headers(one.columns, zone):
+                cell = WriteOnlyCell(sheet, value=csv_safe_cell(text))
+                cell.font = bold
+                header.append(cell)
+            sheet.append(header)
+            kinds = [c.kind for c in one.columns]
+            for values in one.rows:
+                cells = []
+                for value, kind in zip(values, kinds):
+                    value, number_format = _xlsx_value(value, kind, zone)
+                    if number_format:  # a styled cell costs twice a plain value: only where a format is needed
+                        cell = WriteOnlyCell(sheet, value=value)
+                        cell.number_format = number_format
+                        value = cell
+                    cells.append(value)
+                sheet.append(cells)
+                count += 1
+                if progress is not None and count % progress_every == 0:
+                    progress(count)
     workbook.save(out)
     if progress is not None:
         progress(count)

@@ -142,9 +142,9 @@ def run_export(job_id: int):
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def issue_statement(*, guarantee_id: int, month: str):
-    """Render and sign one guarantee's statement of one month (``YYYY-MM-01``); a second run finds it stored."""
-    statement = statement_issue_by_id(guarantee_id=guarantee_id, month=month)
-    return statement.pk if statement is not None else None
+    """Render and sign one guarantee's statement of one month (``YYYY-MM-01``) in each configured language; a
+    second run finds them stored."""
+    return [s.pk for s in statement_issue_by_id(guarantee_id=guarantee_id, month=month)]
 
 
 @shared_task(acks_late=True)

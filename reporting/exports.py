@@ -1,34 +1,38 @@
-"""A report's tables as CSV (one table, streamed row by row) or XLSX (every table, one sheet each, written by
-openpyxl in write-only mode), with the filters of the page applied — the same ``Report`` the page shows.
+"""A report's tables as CSV (one table, streamed) or XLSX (every table, one sheet each), with the filters of the
+page applied — the same ``Report`` the page shows — written by the registry's one tabular writer
+(``guarantees.tabular``): the same formula-safe cells, typed numbers and dates, and moments in the reader's zone
+(named in the column's header) as every other list of the registry.
 
-CSV cells go through ``guarantees.csv_cells`` (text that could run as a spreadsheet formula gets a quote; numbers
-stay numbers). XLSX cells are typed: numbers are numbers, and text is written as a string cell, which a
-spreadsheet never evaluates; the same escape is applied anyway so a copy-paste from the sheet stays harmless.
+This module only says how a report's column maps onto the writer's kinds: amounts stay whole francs, counts and
+measures (hours, days, shares) numbers, a month its ``YYYY-MM``, and labels (a status, a country) the reader's words.
+The CSV keeps the semicolon the report files have always had (what a spreadsheet set to French reads as columns).
 """
 
 from __future__ import annotations
 
 import datetime
 import io
-import re
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from guarantees.csv_cells import csv_safe_cell, csv_writer
-from reporting.tables import AMOUNT, MONTH, Report, Table
+from guarantees import tabular
+from reporting.tables import AMOUNT, DATE, DAYS, HOURS, INT, MOMENT, MONTH, PCT, Report, Table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-class _Echo:
-    """A file whose ``write`` hands the line back, so that each row is streamed as soon as it is written."""
-
-    def write(self, value):
-        return value
+_KINDS = {
+    AMOUNT: tabular.AMOUNT, INT: tabular.NUMBER, HOURS: tabular.NUMBER, DAYS: tabular.NUMBER, PCT: tabular.NUMBER,
+    DATE: tabular.DATE, MOMENT: tabular.MOMENT,
+}  # anything else (text, a month, a status, a country) is written as text
 
 
-def _cell(table: Table, row: dict, column):
+def _columns(table: Table) -> tuple[tabular.Column, ...]:
+    return tuple(tabular.Column(c.label, _KINDS.get(c.kind, tabular.TEXT)) for c in table.columns)
+
+
+def _value(table: Table, row: dict, column):
     value = table.raw(row, column)
     if column.kind == MONTH and isinstance(value, datetime.date):
         return value.strftime("%Y-%m")
@@ -36,11 +40,12 @@ def _cell(table: Table, row: dict, column):
 
 
 def _rows(table: Table):
-    yield [str(c.label) for c in table.columns]
-    for row in table.rows:
-        yield [_cell(table, row, c) for c in table.columns]
-    if table.total:
-        yield [_cell(table, table.total, c) for c in table.columns]
+    for row in [*table.rows, *([table.total] if table.total else [])]:
+        yield [_value(table, row, c) for c in table.columns]
+
+
+def _reader() -> dict:
+    return {"zone": timezone.get_current_timezone(), "language": translation.get_language() or settings.LANGUAGE_CODE}
 
 
 def _filename(report: Report, suffix: str) -> str:
@@ -49,62 +54,16 @@ def _filename(report: Report, suffix: str) -> str:
 
 
 def csv_response(report: Report, table: Table) -> StreamingHttpResponse:
-    writer = csv_writer(_Echo(), delimiter=";")
-
-    def lines():
-        yield "\ufeff"  # a BOM, so that a spreadsheet reads the accents right
-        for row in _rows(table):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    chunks = tabular.csv_chunks(_columns(table), _rows(table), delimiter=";", **_reader())
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(report, table.key)}.csv"'
     return response
 
 
-def _sheet_title(title: str, taken: set[str]) -> str:
-    name = re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip() or "Sheet"
-    base, n = name, 2
-    while name in taken:
-        suffix = f" ({n})"
-        name = base[: 31 - len(suffix)] + suffix
-        n += 1
-    taken.add(name)
-    return name
-
-
 def xlsx_response(report: Report) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    taken: set[str] = set()
-    for table in report.tables:
-        sheet = book.create_sheet(_sheet_title(str(table.title), taken))
-        header = []
-        for column in table.columns:
-            cell = WriteOnlyCell(sheet, value=str(column.label))
-            cell.font = Font(bold=True)
-            header.append(cell)
-        sheet.append(header)
-        body = list(table.rows) + ([table.total] if table.total else [])
-        for row in body:
-            cells = []
-            for column in table.columns:
-                value = _cell(table, row, column)
-                if isinstance(value, str):
-                    value = csv_safe_cell(value)
-                cell = WriteOnlyCell(sheet, value=value)
-                if column.kind == AMOUNT:
-                    cell.number_format = "#,##0"
-                elif isinstance(value, datetime.datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-                elif isinstance(value, datetime.date):
-                    cell.number_format = "yyyy-mm-dd"
-                cells.append(cell)
-            sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
+    sheets = [tabular.Sheet(t.title, _columns(t), _rows(t)) for t in report.tables]
+    out = io.BytesIO()  # a report's tables are summaries (tens of rows): the file is small
+    tabular.xlsx_write_sheets(sheets, out, **_reader())
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename(report, "tables")}.xlsx"'
     return response

@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.roles import OrganisationKind
+from guarantees.charts import Series, compact, has_values
+from guarantees.charts import bar_chart as _bar_chart
+from guarantees.charts import line_chart as _line_chart
 from guarantees.models import ClaimStatus, EnquiryStatus, TransitStatus
-from reporting.charts import Series, compact, has_values
-from reporting.charts import bar_chart as _bar_chart
-from reporting.charts import line_chart as _line_chart
 from reporting.labels import band_label, band_short, month_label
 from reporting.selectors import banks as bank_sel
 from reporting.selectors import customs as customs_sel
@@ -74,6 +74,28 @@ def _choices(enum) -> dict:
 
 def _months(series: list[dict]) -> list[str]:
     return [month_label(r["month"]) for r in series]
+
+
+def _claims_by_status(key: str, title, rows: list[dict], *, count_key: str) -> Section:
+    """The claims of the period by status — amounts claimed and paid as bars, and their table — the same on the
+    bank's page and on customs'. ``rows`` hold ``status``, ``amount``, ``paid`` and the count under ``count_key``
+    (the selectors name it differently; the table's key and column stay as they were for each page)."""
+    labels = _choices(ClaimStatus)
+    return Section(key, title,
+                   chart=bar_chart(
+                       title=str(_("Claims by status")),
+                       labels=[str(labels.get(r["status"], r["status"])) for r in rows],
+                       series=[Series(str(pgettext_lazy("report column", "Amount claimed")),
+                                      [r["amount"] for r in rows], "s1"),
+                               Series(str(pgettext_lazy("report column", "Amount paid")),
+                                      [r["paid"] for r in rows], "s2")]) if rows else None,
+                   tables=[Table("claims_by_status", _("Claims by status"), [
+                       C("status", pgettext_lazy("report column", "Status"), CHOICE, labels),
+                       C(count_key, pgettext_lazy("report column", "Claims"), INT),
+                       C("amount", pgettext_lazy("report column", "Amount claimed"), AMOUNT),
+                       C("paid", pgettext_lazy("report column", "Amount paid"), AMOUNT),
+                   ], rows, _sum(rows, [count_key, "amount", "paid"], status=""),
+                       empty=_("No claim in this period."))])
 
 
 # --- banks ---------------------------------------------------------------------------------------------------
@@ -189,21 +211,7 @@ def bank_claims_page(*, user, form, now: datetime.datetime) -> Report:
                 Fact(_("95th percentile"), figures["p95_days"], DAYS, "claims-p95"),
                 Fact(_("Examination period (working days)"), figures["limit_days"], INT),
             ]),
-            Section("status", _("Claims by status"),
-                    chart=bar_chart(
-                        title=str(_("Claims by status")),
-                        labels=[str(_choices(ClaimStatus).get(r["status"], r["status"])) for r in rows],
-                        series=[Series(str(pgettext_lazy("report column", "Amount claimed")),
-                                       [r["amount"] for r in rows], "s1"),
-                                Series(str(pgettext_lazy("report column", "Amount paid")),
-                                       [r["paid"] for r in rows], "s2")]) if rows else None,
-                    tables=[Table("claims_by_status", _("Claims by status"), [
-                        C("status", pgettext_lazy("report column", "Status"), CHOICE, _choices(ClaimStatus)),
-                        C("claims", pgettext_lazy("report column", "Claims"), INT),
-                        C("amount", pgettext_lazy("report column", "Amount claimed"), AMOUNT),
-                        C("paid", pgettext_lazy("report column", "Amount paid"), AMOUNT),
-                    ], rows, _sum(rows, ["claims", "amount", "paid"], status=""),
-                        empty=_("No claim in this period."))]),
+            _claims_by_status("status", _("Claims by status"), rows, count_key="claims"),
         ],
         as_of=now,
     )
@@ -350,21 +358,7 @@ def customs_cases_page(*, user, form, now: datetime.datetime) -> Report:
                 C("cases", pgettext_lazy("report column", "Enquiries"), INT),
                 C("amount", pgettext_lazy("report column", "Amount held at departure"), AMOUNT),
             ], enquiries, _sum(enquiries, ["cases", "amount"], status=""), empty=_("No enquiry in this period."))]),
-            Section("claims", _("Claims"),
-                    chart=bar_chart(
-                        title=str(_("Claims by status")),
-                        labels=[str(_choices(ClaimStatus).get(r["status"], r["status"])) for r in claims],
-                        series=[Series(str(pgettext_lazy("report column", "Amount claimed")),
-                                       [r["amount"] for r in claims], "s1"),
-                                Series(str(pgettext_lazy("report column", "Amount paid")),
-                                       [r["paid"] for r in claims], "s2")]) if claims else None,
-                    tables=[Table("claims_by_status", _("Claims by status"), [
-                        C("status", pgettext_lazy("report column", "Status"), CHOICE, _choices(ClaimStatus)),
-                        C("cases", pgettext_lazy("report column", "Claims"), INT),
-                        C("amount", pgettext_lazy("report column", "Amount claimed"), AMOUNT),
-                        C("paid", pgettext_lazy("report column", "Amount paid"), AMOUNT),
-                    ], claims, _sum(claims, ["cases", "amount", "paid"], status=""),
-                        empty=_("No claim in this period."))]),
+            _claims_by_status("claims", _("Claims"), claims, count_key="cases"),
         ],
         as_of=now,
     )

@@ -14,7 +14,9 @@ WeasyPrint reads nothing but the project's static files and ``data:`` URIs (the 
 
 Speed (WeasyPrint is the bulk of a certificate's time): only the locally installed DejaVu fonts (no
 @font-face to fetch or parse), a QR code as a tiny PNG rather than an SVG path, tables with fixed layout (no
-preferred-width pass), no SVG, and no ``counter(pages)`` (it makes WeasyPrint lay the document out twice).
+preferred-width pass), no SVG, and no ``counter(pages)`` (it makes WeasyPrint lay the document out twice). The
+monthly statement, issued once a month rather than on every activation, draws the report pages' SVG charts
+(``guarantees.charts``) from its stored figures.
 """
 
 from __future__ import annotations
@@ -316,14 +318,21 @@ class StatementRenderer(PdfRenderer):
         self.content = content
 
     def filename(self, language: str) -> str:
+        from django.utils.text import slugify
+        from django.utils.translation import pgettext
+
         c = self.content
-        return f"releve-{c['grn']}-{c['figures']['month']}.pdf"
+        with translation.override(language):
+            # Translators: the start of a monthly statement's file name (ASCII, no spaces), e.g. "releve-….pdf".
+            name = slugify(pgettext("file name", "statement")) or "statement"
+        return f"{name}-{c['grn']}-{c['figures']['month']}.pdf"
 
     def context(self, language: str) -> dict:
         import zoneinfo
 
         from guarantees.formats import zone_label
         from guarantees.models import EntryKind
+        from guarantees.selectors.statements import statement_weeks
 
         c = self.content
         figures = c["figures"]
@@ -336,6 +345,7 @@ class StatementRenderer(PdfRenderer):
             for m in figures["movements"]
         ]
         totals = [{"kind": kind, "label": labels.get(kind, kind), **values} for kind, values in figures["by_kind"].items()]
+        weeks = statement_weeks(figures)
         return {
             "c": c,
             "language": language,
@@ -349,7 +359,42 @@ class StatementRenderer(PdfRenderer):
             "zone_label": zone_label(zone, start),
             "issued_at": datetime.datetime.fromisoformat(c["issued_at"]).astimezone(zone),
             "keywords": keywords_format(grn=c["grn"], statement=figures["month"], language=language),
+            "balance_chart": statement_balance_chart(figures),
+            "weeks": weeks,
+            "weeks_chart": statement_weeks_chart(weeks),
         }
+
+
+def statement_balance_chart(figures: dict):
+    """The balances at the end of each day of the month, as the report pages draw them (``guarantees.charts``):
+    available and held, and claimed when something was."""
+    from django.utils.translation import gettext
+
+    from guarantees.charts import Series, has_values, line_chart
+    from guarantees.selectors.statements import statement_days
+
+    days = statement_days(figures)
+    series = [Series(gettext("Available"), [d["available"] for d in days], "s1"),
+              Series(gettext("Held"), [d["held"] for d in days], "s2")]
+    claimed = Series(gettext("Claimed, unpaid"), [d["claimed"] for d in days], "s3")
+    if has_values([claimed]):
+        series.append(claimed)
+    return line_chart(title=gettext("Balances at the end of each day"), labels=[f"{d['day']:%d/%m}" for d in days],
+                      series=series)
+
+
+def statement_weeks_chart(weeks: list[dict]):
+    """What was held and released each week of the month, as bars; nothing when nothing was."""
+    from django.utils.translation import gettext
+
+    from guarantees.charts import Series, bar_chart, has_values
+
+    series = [Series(gettext("Held"), [w["held"] for w in weeks], "s2"),
+              Series(gettext("Released"), [w["released"] for w in weeks], "s1")]
+    if not has_values(series):
+        return None
+    return bar_chart(title=gettext("Held and released, week by week"),
+                     labels=[f"{w['first']:%d}–{w['last']:%d/%m}" for w in weeks], series=series)
 
 
 def statement_render(*, content: dict, language: str) -> tuple[str, str, bytes]:

@@ -84,7 +84,9 @@ class StatementManager(models.Manager.from_queryset(StatementQuerySet)):
 
 
 class Statement(models.Model):
-    """A guarantee's month: balances at its first and last instant (UTC) and every movement between, signed."""
+    """A guarantee's month: balances at its first and last instant (UTC) and every movement between, signed. One
+    PDF per configured language (its principal and its bank may read French or English), every language printing
+    the same content: the first one issued sets it."""
 
     guarantee = models.ForeignKey("guarantees.Guarantee", verbose_name=_("guarantee"), on_delete=models.PROTECT,
                                   related_name="statements")
@@ -109,7 +111,8 @@ class Statement(models.Model):
         verbose_name_plural = _("statements")
         ordering = ["guarantee_id", "-month"]
         constraints = [
-            models.UniqueConstraint(fields=["guarantee", "month"], name="statement_one_per_guarantee_month"),
+            models.UniqueConstraint(fields=["guarantee", "month", "language"],
+                                    name="statement_one_per_guarantee_month_language"),
             models.CheckConstraint(condition=Q(month__day=1), name="statement_month_first_day"),
             models.CheckConstraint(condition=Q(size__gt=0), name="statement_not_empty"),
         ]

@@ -98,6 +98,54 @@ def statement_figures(*, guarantee: Guarantee, month: datetime.date) -> dict:
     }
 
 
+# --- What the statement's charts draw: from the figures alone (no database), so that a stored statement's content
+# is all its renderer needs. -------------------------------------------------------------------------------------
+
+RELEASES = (EntryKind.RELEASE, EntryKind.PARTIAL_RELEASE)
+
+
+def _month_days(figures: dict) -> tuple[zoneinfo.ZoneInfo, list[datetime.date]]:
+    zone = zoneinfo.ZoneInfo(figures["zone"])
+    first = datetime.datetime.fromisoformat(figures["start"]).astimezone(zone).date()
+    last = (datetime.datetime.fromisoformat(figures["end"]).astimezone(zone) - datetime.timedelta(days=1)).date()
+    return zone, [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def statement_days(figures: dict) -> list[dict]:
+    """The balances at the end of each day of the month, in the zone of the guarantee's country: the opening
+    plus every movement dated that day or before. The last day's are the closing."""
+    zone, days = _month_days(figures)
+    running = dict(figures["opening"])
+    movements = iter(figures["movements"])
+    pending = next(movements, None)
+    out = []
+    for day in days:
+        while pending is not None and datetime.datetime.fromisoformat(pending["at"]).astimezone(zone).date() <= day:
+            for key in BALANCES:
+                running[key] += pending[f"d_{key}"]
+            running["available"] = pending["available"]
+            pending = next(movements, None)
+        out.append({"day": day, **running})
+    return out
+
+
+def statement_weeks(figures: dict) -> list[dict]:
+    """The amounts held and released in each week of the month — days 1–7, 8–14, 15–21, 22–28 and what is left —
+    with how many holds and releases. A claim turns what is held into what is claimed: it is not a release."""
+    zone, days = _month_days(figures)
+    weeks = [{"first": days[i], "last": days[min(i + 6, len(days) - 1)], "held": 0, "holds": 0, "released": 0,
+              "releases": 0} for i in range(0, len(days), 7)]
+    for m in figures["movements"]:
+        week = weeks[(datetime.datetime.fromisoformat(m["at"]).astimezone(zone).day - 1) // 7]
+        if m["kind"] == EntryKind.HOLD:
+            week["held"] += m["d_held"]
+            week["holds"] += 1
+        elif m["kind"] in RELEASES:
+            week["released"] -= m["d_held"]
+            week["releases"] += 1
+    return weeks
+
+
 def guarantees_for_statements(*, month: datetime.date):
     """The guarantees that get a statement for ``month``: activated before its end, and in force during it, or
     with something held or claimed, or with a movement in it."""

@@ -93,3 +93,17 @@ def test_forwarder_balances_export_one_column_per_guarantee(world):
                                                     {"table": "forecast"}))
     # 89 000 000 available at a net 12 000 000 per 30 days: 222 days.
     assert forecast[1][0] == world.g1.grn and forecast[1][1] == "89000000" and forecast[1][-1] == "222"
+
+
+def test_moments_are_written_in_the_readers_zone_named_in_the_header(world):
+    import zoneinfo
+
+    from guarantees.models import Transit
+
+    rows = _csv(world.client(world.s.agent).get(reverse("reporting:export_csv", args=["forwarder"]),
+                                                {"table": "in_progress"}))
+    header = rows[0][3]
+    assert header.startswith("Declared at (") and header.endswith(")")
+    zone = zoneinfo.ZoneInfo(header[len("Declared at ("):-1])
+    transit = Transit.objects.get(declaration_ref=rows[1][0])
+    assert rows[1][3] == transit.declared_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")

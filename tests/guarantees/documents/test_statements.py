@@ -1,25 +1,34 @@
 """Monthly statements against hand-computed figures: a guarantee of 100 000 000 FCFA at a Burkinabè bank whose
 September 2026 has a hold, a partial discharge, a hold taken and discharged, and a claim of 8 000 000 on a hold of
 10 000 000 paid 5 000 000 — the rest of the claim and of the hold released. The clock is set for each step (the
-ledger dates its entries with ``timezone.now``). Signature, idempotency, the beat's month, and who may see them."""
+ledger dates its entries with ``timezone.now``). Signature, idempotency, the beat's month, each configured language
+(the reader's served), the charts, and who may see them."""
 
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.roles import Role
+from guarantees.documents.renderer import StatementRenderer
 from guarantees.documents.signing import pdf_verify
 from guarantees.errors import InvalidTransition
 from guarantees.models import EntryKind, Statement
 from guarantees.reference.importer import reference_import
-from guarantees.selectors.statements import month_bounds, statement_figures
+from guarantees.selectors.statements import month_bounds, statement_days, statement_figures, statement_weeks
 from guarantees.services.claims import claim_examine, claim_issue, claim_pay, claim_prepare
 from guarantees.services.enquiries import enquiry_open
 from guarantees.services.events import transit_event_apply, transit_event_receive
 from guarantees.services.ledger import ledger_verify
-from guarantees.services.statements import statement_issue, statement_months, statements_issue_for_month
+from guarantees.services.statements import (
+    statement_issue,
+    statement_issue_every_language,
+    statement_months,
+    statements_issue_for_month,
+)
+from guarantees.tasks import issue_statement
 from tests.builders import declare_as_of, active_guarantee, scene
 from tests.factories import BankFactory, CustomsFactory, ForwarderFactory, SecretariatFactory, country, member
 from tests.guarantees.exports.conftest import client_for
@@ -150,16 +159,34 @@ def test_the_beat_issues_last_month_for_every_guarantee_once(september, registry
                                                              django_capture_on_commit_callbacks):
     s, g, clock = september
     other = active_guarantee(scene("BF"), amount=20_000_000)  # activated in November: nothing for October
+    october = datetime.date(2026, 10, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert statements_issue_for_month() == 1  # October, for the guarantee active then
-    assert list(Statement.objects.values_list("guarantee_id", "month")) == [(g.pk, datetime.date(2026, 10, 1))]
+        assert statements_issue_for_month() == 1  # October, for the guarantee active then, in each language
+    assert sorted(Statement.objects.values_list("guarantee_id", "month", "language")) == [
+        (g.pk, october, "en"), (g.pk, october, "fr")]
     with django_capture_on_commit_callbacks(execute=True):
         assert statements_issue_for_month() == 0  # a message delivered twice issues nothing more
-    assert Statement.objects.count() == 1 and not other.statements.exists()
+    assert Statement.objects.count() == 2 and not other.statements.exists()
+    # A task delivered twice finds both stored.
+    assert sorted(issue_statement(guarantee_id=g.pk, month=october.isoformat())) == sorted(
+        Statement.objects.values_list("pk", flat=True))
     # September, asked again for both (a catch-up): only the one active then gets it.
     with django_capture_on_commit_callbacks(execute=True):
         assert statements_issue_for_month(month=SEPTEMBER) == 1
-    assert Statement.objects.get(month=SEPTEMBER).closing_available == 92_000_000
+    assert {s.language: s.closing_available for s in Statement.objects.filter(month=SEPTEMBER)} == {
+        "fr": 92_000_000, "en": 92_000_000}
+
+
+def test_the_beat_completes_a_month_issued_in_one_language_only(september, registry_signing_key,
+                                                                django_capture_on_commit_callbacks):
+    s, g, clock = september
+    french = statement_issue(guarantee=g, month=SEPTEMBER)  # as statements were issued before: French only
+    with django_capture_on_commit_callbacks(execute=True):
+        assert statements_issue_for_month(month=SEPTEMBER) == 1
+    english = Statement.objects.get(guarantee=g, month=SEPTEMBER, language="en")
+    # Both print the same content: the one issued first set it.
+    assert english.content == french.content and english.sha256 != french.sha256
+    assert Statement.objects.get(guarantee=g, month=SEPTEMBER, language="fr").pk == french.pk
 
 
 def test_month_bounds_follow_the_zone_of_the_guarantees_country(db):
@@ -204,10 +231,92 @@ def test_issued_on_demand_from_the_page(september, registry_signing_key):
     client = client_for(s.agent)
     response = client.post(reverse("guarantees:statement_issue", args=[g.pk]), {"month": "2026-10"})
     assert response.status_code == 302
-    statement = Statement.objects.get(guarantee=g)
-    assert statement.month == datetime.date(2026, 10, 1) and statement.entries == 1
+    issued = Statement.objects.filter(guarantee=g)  # in every language, whoever reads it
+    assert sorted(issued.values_list("month", "language", "entries")) == [
+        (datetime.date(2026, 10, 1), "en", 1), (datetime.date(2026, 10, 1), "fr", 1)]
     page = client.get(reverse("guarantees:statements", args=[g.pk])).content.decode()
     assert reverse("guarantees:statement_download", args=[g.pk, 2026, 10]) in page
     refused = client.post(reverse("guarantees:statement_issue", args=[g.pk]), {"month": "2026-11"}, follow=True)
-    assert refused.status_code == 200 and Statement.objects.filter(guarantee=g).count() == 1
+    assert refused.status_code == 200 and Statement.objects.filter(guarantee=g).count() == 2
     assert client.get(reverse("guarantees:statement_download", args=[g.pk, 2026, 13])).status_code == 404
+
+
+def test_the_charts_figures_day_by_day_and_week_by_week(september):
+    s, g, clock = september
+    figures = statement_figures(guarantee=g, month=SEPTEMBER)
+    days = statement_days(figures)
+    assert len(days) == 30 and days[0]["day"] == SEPTEMBER and days[-1]["day"] == datetime.date(2026, 9, 30)
+    assert days[0]["available"] == 95_500_000  # nothing on the 1st: the opening
+    assert (days[2]["available"], days[2]["held"]) == (85_500_000, 14_500_000)  # T2 held on the 3rd
+    assert {k: days[-1][k] for k in figures["closing"]} == figures["closing"]
+    weeks = [(w["first"].day, w["last"].day, w["holds"], w["held"], w["releases"], w["released"])
+             for w in statement_weeks(figures)]
+    assert weeks == [
+        (1, 7, 1, 10_000_000, 1, 1_500_000),  # T2 held; T1 partly released
+        (8, 14, 1, 2_000_000, 1, 2_000_000),  # T3 held and released
+        (15, 21, 0, 0, 0, 0),  # the claim turns held into claimed: not a release
+        (22, 28, 0, 0, 1, 2_000_000),  # what is left of T2 after the payment
+        (29, 30, 0, 0, 0, 0),
+    ]
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("fr", ("Soldes en fin de journée", "Imputations et libérations, semaine par semaine", "Disponible")),
+    ("en", ("Balances at the end of each day", "Held and released, week by week", "Available")),
+])
+def test_the_statement_draws_the_charts_in_its_language(september, registry_signing_key, tmp_path, output_dir,
+                                                        language, words):
+    s, g, clock = september
+    statement = statement_issue(guarantee=g, month=SEPTEMBER, language=language)
+    renderer = StatementRenderer(content=statement.content)
+    with translation.override(language):
+        html = render_to_string(renderer.template_name, renderer.context(language))
+    assert html.count('<svg class="chart"') == 2  # the balances by day and the holds and releases by week
+    assert f'aria-label="{words[0]}"' in html and f'aria-label="{words[1]}"' in html
+    pdf = bytes(Statement.objects.with_pdf().get(pk=statement.pk).pdf)
+    text = pdftotext(pdf, tmp_path, f"statement-{language}")
+    for expected in (*words, "30/09", "22–28/09", "95 500 000 FCFA"):
+        assert expected in text, expected
+    pdftoppm_first_page(pdf, output_dir / f"statement-2026-09-{language}")
+
+
+def test_every_language_is_issued_once_and_prints_the_same_content(september, registry_signing_key, tmp_path):
+    s, g, clock = september
+    statements = statement_issue_every_language(guarantee=g, month=SEPTEMBER)
+    assert [st.language for st in statements] == ["fr", "en"]
+    assert [st.filename for st in statements] == [f"releve-{g.grn}-2026-09.pdf", f"statement-{g.grn}-2026-09.pdf"]
+    assert statements[0].content == statements[1].content
+    again = statement_issue_every_language(guarantee=g, month=SEPTEMBER)
+    assert [st.pk for st in again] == [st.pk for st in statements]
+    assert Statement.objects.filter(guarantee=g).count() == 2
+    english = pdftotext(bytes(Statement.objects.with_pdf().get(pk=statements[1].pk).pdf), tmp_path, "en")
+    assert "STATEMENT OF THE GUARANTEE" in english and "RELEVÉ" not in english
+    with pytest.raises(ValueError):
+        statement_issue(guarantee=g, month=SEPTEMBER, language="de")
+
+
+def test_the_reader_gets_the_statement_in_their_language_issued_on_demand(september, registry_signing_key,
+                                                                          tmp_path):
+    s, g, clock = september
+    statement_issue(guarantee=g, month=SEPTEMBER)  # French only, as before statements came in each language
+    url = reverse("guarantees:statement_download", args=[g.pk, 2026, 9])
+    for user, language in ((s.agent, "en"), (s.checker, "fr")):
+        user.language = language
+        user.save(update_fields=["language"])
+    english = client_for(s.agent)
+    english.cookies["cu_language"] = "en"
+    response = english.get(url)
+    assert response.status_code == 200
+    assert f'filename="statement-{g.grn}-2026-09.pdf"' in response["Content-Disposition"]
+    text = pdftotext(bytes(response.content), tmp_path, "download-en")
+    assert "STATEMENT OF THE GUARANTEE" in text and "Balances at the end of each day" in text
+    assert english.get(url).content == response.content  # issued once: the second download serves it
+    assert sorted(Statement.objects.filter(guarantee=g).values_list("language", flat=True)) == ["en", "fr"]
+    french = client_for(s.checker)
+    french.cookies["cu_language"] = "fr"
+    response = french.get(url)
+    assert f'filename="releve-{g.grn}-2026-09.pdf"' in response["Content-Disposition"]
+    assert "RELEVÉ DE LA CAUTION" in pdftotext(bytes(response.content), tmp_path, "download-fr")
+    # A month nobody issued is not issued by a link.
+    assert english.get(reverse("guarantees:statement_download", args=[g.pk, 2026, 10])).status_code == 404
+    assert not Statement.objects.filter(month=datetime.date(2026, 10, 1)).exists()

@@ -1,4 +1,8 @@
-"""Charts as server-side SVG, written here in a few dozen lines rather than by a library.
+"""Charts as server-side SVG, written here in a few dozen lines rather than by a library: the report pages'
+(``reporting.pages``) and the monthly statement's PDF (``guarantees.documents.renderer``) draw with the same code.
+
+Pure: it takes labels and numbers and returns markup — no database, no request — so that the registry's documents
+may draw the charts the reports show without importing the reports (which only read the registry).
 
 Why no library: the pages must stay light on a slow link and work without JavaScript (so no Chart.js, ECharts or
 Vega, which draw in the browser and weigh 100–900 kB), and the same markup must print and must go into
@@ -7,6 +11,11 @@ add megabytes of dependencies, fonts and a second text pipeline for bars and lin
 maintained. A chart here is inline SVG with a ``<title>`` and an ``aria-label``, every label escaped and already
 translated by the caller, sized by its ``viewBox`` (it scales to any width, 360 px phones included), coloured by
 CSS classes that the print style sheet turns into greys and hatching, and always next to the table of its figures.
+
+Each element also carries its colour and size as presentation attributes (``PALETTE``, the pages' own colours):
+WeasyPrint does not apply the document's style sheet inside an inline SVG, so without them a PDF would draw every
+series black and fill the lines. On a page any CSS rule wins over a presentation attribute, so the pages' style
+sheets (screen and print) still decide there.
 """
 
 from __future__ import annotations
@@ -19,6 +28,23 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 76, 12, 14, 46
 LEGEND_COLUMNS, LEGEND_ROW = 2, 24
+
+
+# The colours of reports.css: a series' fill and stroke, and how its line is drawn (s3 dashed, told apart in grey).
+PALETTE = {"s1": "#0d5a3a", "s2": "#a8561a", "s3": "#5a646e", "s4": "#a1262c", "s5": "#2f5f98", "s6": "#7a6a12"}
+GRID = 'stroke="#d5dbe2" stroke-width="1"'
+AXIS = 'font-size="14" fill="#5b6573"'
+LEGEND = 'font-size="15" fill="#16202c"'
+
+
+def _paint(style: str) -> str:
+    colour = PALETTE.get(style, "#16202c")
+    return f'fill="{colour}" stroke="{colour}"'
+
+
+def _stroke(style: str) -> str:
+    dashes = ' stroke-dasharray="6 4"' if style == "s3" else ""
+    return f'fill="none" stroke="{PALETTE.get(style, "#16202c")}" stroke-width="2.5"{dashes}'
 
 
 @dataclass(frozen=True)
@@ -71,8 +97,9 @@ def _frame(title: str, body: list[str], legend: list[Series], labels: list[str],
     for i in range(5):
         value = ymax * i / 4
         y = TOP + plot_h - plot_h * i / 4
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>')
+        parts.append(f'<line class="grid" {GRID} x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="axis" {AXIS} x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{escape(fmt(value))}</text>')
     parts.extend(body)
     step = plot_w / max(len(labels), 1)
     every = max(1, -(-len(labels) // 7))  # at most 7 labels along the axis: they never run into each other
@@ -81,13 +108,13 @@ def _frame(title: str, body: list[str], legend: list[Series], labels: list[str],
         # The last label always, unless the one shown before it is too close (they would run into each other).
         if i % every == 0 and not (i != last and every > 1 and last - i < every) or i == last:
             x = LEFT + step * (i + 0.5)
-            parts.append(f'<text class="axis" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
+            parts.append(f'<text class="axis" {AXIS} x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
                          f'{escape(label)}</text>')
     for i, series in enumerate(legend):
         x = LEFT + (i % LEGEND_COLUMNS) * 280
         y = HEIGHT + 4 + LEGEND_ROW * (i // LEGEND_COLUMNS)
-        parts.append(f'<rect class="{series.style}" x="{x}" y="{y}" width="14" height="14"/>'
-                     f'<text class="legend" x="{x + 20}" y="{y + 12}">{escape(series.name)}</text>')
+        parts.append(f'<rect class="{series.style}" {_paint(series.style)} x="{x}" y="{y}" width="14" height="14"/>'
+                     f'<text class="legend" {LEGEND} x="{x + 20}" y="{y + 12}">{escape(series.name)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above went through escape()
 
@@ -103,9 +130,9 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], fmt=compac
         for i, value in enumerate(s.values):
             h = plot_h * (value or 0) / ymax
             x = LEFT + step * i + step * 0.1 + bar * si
-            body.append(f'<rect class="{s.style}" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" '
-                        f'height="{h:.1f}"><title>{escape(labels[i])} — {escape(s.name)}: {escape(fmt(value or 0))}'
-                        f'</title></rect>')
+            body.append(f'<rect class="{s.style}" {_paint(s.style)} x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
+                        f'width="{bar:.1f}" height="{h:.1f}"><title>{escape(labels[i])} — {escape(s.name)}: '
+                        f'{escape(fmt(value or 0))}</title></rect>')
     return _frame(title, body, series, labels, ymax, fmt)
 
 
@@ -118,8 +145,8 @@ def line_chart(*, title: str, labels: list[str], series: list[Series], fmt=compa
     for s in series:
         points = [(LEFT + step * (i + 0.5), TOP + plot_h - plot_h * (v or 0) / ymax) for i, v in enumerate(s.values)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-        body.append(f'<polyline class="line {s.style}" points="{path}"/>')
+        body.append(f'<polyline class="line {s.style}" {_stroke(s.style)} points="{path}"/>')
         for (x, y), value, label in zip(points, s.values, labels):
-            body.append(f'<circle class="{s.style}" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(label)} — '
-                        f'{escape(s.name)}: {escape(fmt(value or 0))}</title></circle>')
+            body.append(f'<circle class="{s.style}" {_paint(s.style)} cx="{x:.1f}" cy="{y:.1f}" r="3">'
+                        f'<title>{escape(label)} — {escape(s.name)}: {escape(fmt(value or 0))}</title></circle>')
     return _frame(title, body, series, labels, ymax, fmt)
