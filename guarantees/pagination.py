@@ -16,6 +16,8 @@ as long as a row follows.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
@@ -59,6 +61,23 @@ class CappedPaginator(Paginator):
         else:
             seen = len(objects[: limit + 1])
         return seen
+
+    def page(self, number):
+        """The page's rows in two steps, a "deferred join": first the ids of the page (the list's filters and
+        order, nothing else joined), then those rows with everything the page shows. Read in one step, every row
+        skipped by the OFFSET was joined to its hold, offices, corridor and principal first: page 50 of the API's
+        transits joined 2 500 rows to show 50 (150 ms at a million transits, issue #13)."""
+        objects = self.object_list
+        if (not isinstance(objects, QuerySet) or objects._iterable_class is not ModelIterable
+                or objects.query.combinator or objects.query.is_sliced):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(objects.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(objects.filter(pk__in=ids), number, self)
 
     @property
     def capped(self) -> bool:
