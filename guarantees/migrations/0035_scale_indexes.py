@@ -15,18 +15,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-
-class PostgreSQLOnly(migrations.RunSQL):
-    """RunSQL that runs on PostgreSQL and is a no-op elsewhere (the model state does not know these indexes, so
-    no later migration tries to drop them)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from guarantees.dbops import PostgreSQLOnly
 
 
 class Migration(migrations.Migration):
