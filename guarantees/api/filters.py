@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guarantees.grn import grn_normalise
-from guarantees.models import GuaranteeStatus, TransitStatus, TransitStop
+from guarantees.models import GuaranteeStatus, Office, TransitStatus, TransitStop
 from guarantees.selectors.transits import overdue_condition
 
 
@@ -111,10 +111,13 @@ class TransitFilter(StrictFilterSet):
         code = (value or "").strip().upper()
         if not code:
             return queryset
-        # EXISTS probe of the route's stops (office, transit), as in the pages' filter (issue #13).
-        return queryset.filter(
-            Exists(TransitStop.objects.filter(transit_id=OuterRef("pk"), office__code=code))
-        )
+        # EXISTS probe of the route's stops (office, transit), as in the pages' filter (issue #13), on the office's
+        # id: joined to the offices by its code inside the EXISTS, the planner read every stop of that office
+        # (800 000 at a million transits: 170 ms) instead of probing the rows it walks (14 ms).
+        office_id = Office.objects.filter(code=code).values_list("pk", flat=True).first()
+        if office_id is None:
+            return queryset.none()
+        return queryset.filter(Exists(TransitStop.objects.filter(transit_id=OuterRef("pk"), office_id=office_id)))
 
     def filter_guarantee(self, queryset, name, value):
         grn = grn_normalise(value)
