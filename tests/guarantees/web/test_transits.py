@@ -232,6 +232,40 @@ def test_list_is_paginated_by_25_keeping_the_filters(world):
     assert len(second.context["page"].object_list) == 3
 
 
+def test_pages_of_a_list_are_its_rows_newest_first_without_gap_or_repeat(world):
+    """Each page is read as its ids first, then those rows (a deferred join): pages put end to end are the list."""
+    g = world["g_a"]
+    for i in range(30):
+        declare_as_of(sender=world["togo"], guarantee=g, data=declaration(
+            f"TG-2026-P-{i:04d}", amount=100_000, declared_at=NOW - datetime.timedelta(days=3, hours=i)))
+    client = client_for(world["people"]["agent_a"])
+    url = reverse("guarantees:transits")
+    pages = [[t.declaration_ref for t in client.get(url, {"page": n}).context["page"].object_list] for n in (1, 2)]
+    expected = list(Transit.objects.filter(guarantee=g).order_by("-declared_at", "-pk")
+                    .values_list("declaration_ref", flat=True))
+    assert pages[0] + pages[1] == expected and len(pages[0]) == 25
+
+
+@pytest.mark.parametrize("sorted_up_to", [40_000, 0])
+def test_a_search_by_grn_lists_the_guarantees_transits_newest_first_whether_sorted_or_walked(
+        world, settings, monkeypatch, sorted_up_to):
+    """A search that matches a few guarantees sorts their transits rather than walking the newest-first index
+    (``transits_newest_first(few=True)``); either way the same rows in the same order."""
+    from guarantees.selectors import transits as selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_SORTED_ENTRIES", sorted_up_to)
+    g = world["g_a"]
+    for i in range(3):
+        declare_as_of(sender=world["togo"], guarantee=g, data=declaration(
+            f"TG-2026-S-{i:04d}", amount=100_000, declared_at=NOW - datetime.timedelta(days=4, hours=5 * i)))
+    client = client_for(world["people"]["secretariat"])
+    response = client.get(reverse("guarantees:transits"), {"q": g.grn[4:11]})
+    shown = [t.declaration_ref for t in response.context["page"].object_list]
+    assert shown == list(Transit.objects.filter(guarantee=g).order_by("-declared_at", "-pk")
+                         .values_list("declaration_ref", flat=True))
+    assert response.context["filter"].few_matches is (sorted_up_to > 0)
+
+
 # --- Detail -----------------------------------------------------------------------------------------
 
 def test_detail_shows_the_breakdown_per_country_and_highlights_the_one_kept(world):
