@@ -8,12 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from reporting.exports import csv_response, xlsx_response
 from reporting.forms import ReportFilter
 from reporting.pages import pages_for, principals_of
+from reporting.snapshots import fresh_seconds, report_snapshot
+
+# While a report is being prepared, its page reloads itself this often (seconds).
+PREPARING_REFRESH_SECONDS = 3
 
 
 def _require_reports(request):
@@ -54,10 +58,13 @@ def report_page(request, slug):
     if form.is_bound and not form.is_valid():
         return render(request, "reporting/page.html",
                       {"page": page, "pages": pages_for(request.user), "form": form, "report": None}, status=400)
-    report = page.build(user=request.user, form=form, now=timezone.now())
+    snapshot = report_snapshot(page=page, user=request.user, form=form)
     query = request.GET.urlencode()
     return render(request, "reporting/page.html", {
-        "page": page, "pages": pages_for(request.user), "form": form, "report": report, "query": query,
+        "page": page, "pages": pages_for(request.user), "form": form, "query": query,
+        "report": snapshot.report if snapshot else None, "preparing": snapshot is None,
+        "stale": snapshot is not None and snapshot.stale, "refresh_seconds": PREPARING_REFRESH_SECONDS,
+        "fresh_minutes": fresh_seconds() // 60,
     })
 
 
@@ -69,7 +76,11 @@ def report_export(request, slug, fmt):
     if form.is_bound and not form.is_valid():
         return render(request, "reporting/page.html",
                       {"page": page, "pages": pages_for(request.user), "form": form, "report": None}, status=400)
-    report = page.build(user=request.user, form=form, now=timezone.now())
+    snapshot = report_snapshot(page=page, user=request.user, form=form)
+    if snapshot is None:  # being prepared: the page says so and shows the export links once it is there
+        query = request.GET.urlencode()
+        return redirect(reverse("reporting:page", args=[slug]) + (f"?{query}" if query else ""))
+    report = snapshot.report
     if fmt == "xlsx":
         return xlsx_response(report)
     table = report.table(request.GET.get("table"))

@@ -33,6 +33,15 @@ def registry_signing_key(settings, certificate_keys):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (report snapshots, counters, rate limits): a rolled-back row's id can
+    come back in the next test on SQLite, and what was kept for it must not."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _event_rules_read_afresh():
     """The rules of transit events are cached per process; a test's rolled-back change must not outlive it."""
     from guarantees.services.events import event_rules_changed

@@ -111,3 +111,14 @@ CELERY_BEAT_SCHEDULE: dict = {
                                  "schedule": crontab(hour=6, minute=30)},
     "reconciliation-daily": {"task": "guarantees.tasks.reconcile_pending", "schedule": crontab(hour=5, minute=0)},
 }
+
+# --- Report snapshots (reporting.snapshots) ---------------------------------------------------------------
+# A report page shows its snapshot as it is while younger than this; older, it is still shown (with its "as of")
+# while a task reads it afresh.
+REPORT_SNAPSHOT_FRESH_SECONDS = env_int("REPORT_SNAPSHOT_FRESH_SECONDS", 10 * _MINUTES)
+# A snapshot nobody reads is dropped after this long.
+REPORT_SNAPSHOT_KEEP_SECONDS = env_int("REPORT_SNAPSHOT_KEEP_SECONDS", 24 * 60 * _MINUTES)
+# The pages as they open of banks, customs and the secretariat are read afresh this often by beat.
+REPORT_SNAPSHOT_REFRESH_SECONDS = env_int("REPORT_SNAPSHOT_REFRESH_SECONDS", 10 * _MINUTES)
+CELERY_BEAT_SCHEDULE["refresh-report-defaults"] = _every("reporting.tasks.refresh_report_defaults",
+                                                         REPORT_SNAPSHOT_REFRESH_SECONDS)

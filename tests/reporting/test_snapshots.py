@@ -1,0 +1,100 @@
+"""Report snapshots (``reporting.snapshots``): a page shows figures a task read and kept, with their "as of"; they
+are read again once stale, never in the request; a report nobody asked for yet is prepared in the background
+while its page says so; one reader's filters or language never show another's figures."""
+
+import pytest
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from reporting.tasks import refresh_report, refresh_report_defaults
+from tests.reporting.conftest import _declare
+
+pytestmark = pytest.mark.django_db
+
+
+def _available(response) -> int:
+    report = response.context["report"]
+    facts = {f.testid: f.value for s in report.sections for f in s.facts if f.testid}
+    return facts["total-available"]
+
+
+def exposure():
+    return reverse("reporting:page", args=["bank-exposure"])
+
+
+def test_kept_figures_are_shown_until_stale_then_read_again(world, settings):
+    client = world.client(world.s.checker)
+    first = client.get(exposure())
+    assert first.status_code == 200 and _available(first) == 89_000_000
+    assert 'data-testid="as-of"' in first.content.decode()
+
+    _declare(world.togo, world.g1, "TG-SNAP-1", amount=1_000_000, days_ago=0)
+    kept = client.get(exposure())
+    assert _available(kept) == 89_000_000  # the snapshot, as of its moment
+    assert kept.context["report"].as_of == first.context["report"].as_of
+
+    settings.REPORT_SNAPSHOT_FRESH_SECONDS = 0  # every snapshot is stale: read again (here, in the request's task)
+    again = client.get(exposure())
+    assert _available(again) == 88_000_000
+    assert again.context["report"].as_of > first.context["report"].as_of
+
+
+def test_a_report_not_ready_says_so_and_refreshes_until_it_is(world, monkeypatch):
+    queued = []
+    monkeypatch.setattr(refresh_report, "delay", lambda **kwargs: queued.append(kwargs))  # the worker is busy
+    client = world.client(world.s.checker)
+    waiting = client.get(exposure())
+    assert waiting.status_code == 200 and waiting.context["report"] is None
+    body = waiting.content.decode()
+    assert 'data-testid="preparing"' in body and 'http-equiv="refresh"' in body
+    # The export waits for it too: back to the page.
+    export = client.get(reverse("reporting:export_xlsx", args=["bank-exposure"]))
+    assert export.status_code == 302 and export["Location"].endswith(exposure())
+    assert len(queued) == 1  # one refresh at a time per snapshot, however many ask
+
+    refresh_report.run(**queued[0])  # the worker gets to it
+    ready = client.get(exposure())
+    assert _available(ready) == 89_000_000 and 'http-equiv="refresh"' not in ready.content.decode()
+
+
+def test_broker_down_the_page_reads_its_figures_itself(world, monkeypatch):
+    def down(**kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(refresh_report, "delay", down)
+    response = world.client(world.s.checker).get(exposure())
+    assert response.status_code == 200 and _available(response) == 89_000_000
+
+
+def test_filters_and_languages_have_their_own_snapshots(world):
+    client = world.client(world.s.checker, language="en")
+    everyone = client.get(exposure())
+    theirs = client.get(exposure(), {"principal": world.s2.forwarder.pk})  # not this bank's forwarder: refused
+    assert theirs.status_code == 400
+    mine = client.get(exposure(), {"principal": world.s.forwarder.pk})
+    assert _available(mine) == 89_000_000 and _available(everyone) == 89_000_000
+    french = world.client(world.s.checker, language="fr").get(exposure())
+    assert "Disponible" in french.content.decode() and "Available" in everyone.content.decode()
+
+
+def test_a_task_never_stores_under_a_key_its_reader_did_not_name(world):
+    """A message naming another organisation's key (or a forged one) stores nothing."""
+    from django.core.cache import cache
+
+    refresh_report.run(slug="bank-exposure", user_id=world.s.checker.pk, language="en", params={},
+                       key="report-snapshot:v1:bank-exposure:999999:en:forged")
+    assert cache.get("report-snapshot:v1:bank-exposure:999999:en:forged") is None
+    # Nor for a page that is not the reader's (a forwarder asking for a bank's report).
+    refresh_report.run(slug="bank-exposure", user_id=world.s.agent.pk, language="en", params={},
+                       key="anything")
+    assert cache.get("anything") is None
+
+
+def test_beat_keeps_the_opening_pages_of_banks_customs_and_the_secretariat(world, monkeypatch):
+    built = refresh_report_defaults.run()
+    assert built >= 2 + 4 + 5  # a bank's two pages, a customs administration's four, the secretariat's five
+    # The bank's page is there at once, read by beat: the request queues nothing.
+    monkeypatch.setattr(refresh_report, "delay", lambda **kwargs: pytest.fail(f"queued {kwargs}"))
+    client = world.client(world.s.checker, language="fr")
+    response = client.get(exposure())
+    assert _available(response) == 89_000_000
