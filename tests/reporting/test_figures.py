@@ -144,3 +144,26 @@ def test_secretariat_whole_system(world, settings):
     assert corridors == {"LOM-OUA": 2, "LOM-NIA": 1}
     health = secretariat.system_health(now=world.now)
     assert health["events_received"] == 0 and health["unreleased"] == 0 and health["release_lag_count"] == 1
+
+
+@pytest.mark.postgresql  # PostgreSQL's percentile_cont against the same figures computed in Python
+def test_release_lead_times_from_the_database_are_those_computed_in_python(world, monkeypatch):
+    from django.db import connections
+
+    from tests.reporting.conftest import _declare, _event
+
+    for n, (arrived, discharged) in enumerate([(3, 2), (4, 1), (2, 2), (None, 1), (5, 3)]):
+        ref = f"TG-LT-{n}"
+        _declare(world.togo, world.g1, ref, amount=1_000_000, days_ago=6)
+        if arrived is not None:
+            _event(world.s.customs, ref, f"A-LT-{n}", "arrival", days_ago=arrived)
+        _event(world.s.customs, ref, f"D-LT-{n}", "discharge", days_ago=discharged)
+    period = last_months(1, today=world.now.date())
+    from_sql = customs.customs_release_times(user=world.tg_officer, period=period)
+    monkeypatch.setattr(type(connections["reporting"]), "vendor", "sqlite")  # the embedded default's path
+    in_python = customs.customs_release_times(user=world.tg_officer, period=period)
+    assert from_sql["transits"] == in_python["transits"] == 6
+    assert from_sql["bands"] == in_python["bands"]
+    assert from_sql["median"] == pytest.approx(in_python["median"]) and from_sql["p95"] == pytest.approx(in_python["p95"])
+    for sql_office, python_office in zip(from_sql["offices"], in_python["offices"], strict=True):
+        assert sql_office == pytest.approx(python_office)
