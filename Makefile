@@ -78,7 +78,7 @@ services:
 # say why and run in the second step only. Then the whole suite on PostgreSQL.
 SQLITE_TESTS := tests/guarantees/services tests/guarantees/inputs tests/guarantees/api tests/guarantees/operations \
 	tests/guarantees/web tests/guarantees/documents/test_verify_page.py tests/guarantees/documents/test_verify_wrong_page.py \
-	tests/accounts/test_pages.py
+	tests/accounts/test_pages.py tests/reporting
 test: system-deps test-deps services messages
 	@mkdir -p var/static
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) DJANGO_SETTINGS_MODULE=config.settings.test \

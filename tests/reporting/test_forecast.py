@@ -91,3 +91,21 @@ def test_the_notice_reads_in_both_languages(world, settings):
         assert notice.subject.startswith("The guarantee")
     with translation.override("fr"):
         assert notice.subject.startswith("La garantie") or notice.subject.startswith("La caution")
+
+
+def test_the_home_page_shows_the_ten_nearest_run_outs_and_how_many_more(db):
+    """A large forwarder's hundreds of guarantees are on the report page; its home page lists the ten that run out
+    first, and says how many more there are."""
+    from django.test import Client
+
+    from tests.accounts.helpers import give_totp, sign_in_as
+    from tests.builders import active_guarantee, scene
+
+    s = scene("BF")
+    guarantees = [active_guarantee(s, amount=10_000_000 + i) for i in range(12)]
+    give_totp(s.agent)
+    client = sign_in_as(Client(), s.agent)
+    page = client.get("/").content.decode()
+    shown = [g for g in guarantees if f'data-testid="forecast-{g.pk}"' in page]
+    assert len(shown) == 10
+    assert 'data-testid="forecast-more"' in page and "2 autres garanties" in page
