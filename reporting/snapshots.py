@@ -128,11 +128,10 @@ def refresh_done(key: str) -> None:
         pass
 
 
-def report_snapshot(*, page, user, form) -> Snapshot | None:
+def report_snapshot(*, page, user, form, refresh) -> Snapshot | None:
     """The snapshot of ``page`` for the reader's organisation, language and filters: the one kept (a refresh
-    queued when it is stale), else one queued now — ``None`` while it is being prepared. The form is valid."""
-    from reporting.tasks import refresh_report
-
+    queued when it is stale), else one queued now — ``None`` while it is being prepared. The form is valid;
+    ``refresh`` is the task that reads a snapshot (``reporting.tasks.refresh_report``)."""
     language = translation.get_language() or settings.LANGUAGE_CODE
     params = filter_params(form)
     key = snapshot_key(slug=page.slug, organisation_id=user.organisation.pk, language=language, params=params)
@@ -141,7 +140,7 @@ def report_snapshot(*, page, user, form) -> Snapshot | None:
         return snapshot
     if _claim_refresh(key):
         try:
-            refresh_report.delay(slug=page.slug, user_id=user.pk, language=language, params=params, key=key)
+            refresh.delay(slug=page.slug, user_id=user.pk, language=language, params=params, key=key)
         except Exception:  # noqa: BLE001 - broker down: read it here rather than show nothing
             logger.warning("report snapshot: the refresh could not be queued; building it in the request",
                            exc_info=True)

@@ -15,6 +15,7 @@ from reporting.exports import csv_response, xlsx_response
 from reporting.forms import ReportFilter
 from reporting.pages import pages_for, principals_of
 from reporting.snapshots import fresh_seconds, report_snapshot
+from reporting.tasks import refresh_report
 
 # While a report is being prepared, its page reloads itself this often (seconds).
 PREPARING_REFRESH_SECONDS = 3
@@ -58,7 +59,7 @@ def report_page(request, slug):
     if form.is_bound and not form.is_valid():
         return render(request, "reporting/page.html",
                       {"page": page, "pages": pages_for(request.user), "form": form, "report": None}, status=400)
-    snapshot = report_snapshot(page=page, user=request.user, form=form)
+    snapshot = report_snapshot(page=page, user=request.user, form=form, refresh=refresh_report)
     query = request.GET.urlencode()
     return render(request, "reporting/page.html", {
         "page": page, "pages": pages_for(request.user), "form": form, "query": query,
@@ -76,7 +77,7 @@ def report_export(request, slug, fmt):
     if form.is_bound and not form.is_valid():
         return render(request, "reporting/page.html",
                       {"page": page, "pages": pages_for(request.user), "form": form, "report": None}, status=400)
-    snapshot = report_snapshot(page=page, user=request.user, form=form)
+    snapshot = report_snapshot(page=page, user=request.user, form=form, refresh=refresh_report)
     if snapshot is None:  # being prepared: the page says so and shows the export links once it is there
         query = request.GET.urlencode()
         return redirect(reverse("reporting:page", args=[slug]) + (f"?{query}" if query else ""))
