@@ -72,10 +72,15 @@ class TransitFilter(django_filters.FilterSet):
         """Whether any filter has a value (the page number does not count): the filter box opens then."""
         return self.is_bound and any(self.data.get(name) for name in self.filters)
 
-    def filter_queryset(self, queryset):
-        """The filtered transits, newest first (sorted rather than walked when a search matched only a few)."""
-        self.few_matches = False
-        return transits_newest_first(super().filter_queryset(queryset), few=self.few_matches)
+    few_matches = False
+
+    @property
+    def qs(self):
+        """The filtered transits (all of them without filters), newest first — sorted rather than walked when a
+        search matched only a few (``filter_q``)."""
+        if not hasattr(self, "_ordered"):
+            self._ordered = transits_newest_first(super().qs, few=self.few_matches)
+        return self._ordered
 
     def filter_q(self, queryset, name, value):
         queryset, self.few_matches = transit_matches(queryset, value)
