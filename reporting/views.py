@@ -63,7 +63,8 @@ def report_page(request, slug):
     query = request.GET.urlencode()
     return render(request, "reporting/page.html", {
         "page": page, "pages": pages_for(request.user), "form": form, "query": query,
-        "report": snapshot.report if snapshot else None, "preparing": snapshot is None,
+        "report": snapshot.report if snapshot else None, "report_html": snapshot.sections if snapshot else "",
+        "preparing": snapshot is None,
         "stale": snapshot is not None and snapshot.stale, "refresh_seconds": PREPARING_REFRESH_SECONDS,
         "fresh_minutes": fresh_seconds() // 60,
     })
