@@ -7,7 +7,7 @@ import datetime
 
 from django.db import connections
 from django.db.models import (
-    Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Func, Min, Q, Sum, Value,
+    Aggregate, Case, Count, DurationField, ExpressionWrapper, F, FloatField, Func, Min, Q, Sum, Value, When,
 )
 from django.db.models.functions import Cast, Coalesce, Extract, Greatest
 
@@ -132,9 +132,14 @@ class PercentileCont(Aggregate):
 
 def _hours_between(later: str, earlier) -> Func:
     """Hours from ``earlier`` to ``later`` (fields or expressions), never negative, in SQL."""
+    missing = Q(**{f"{earlier}__isnull": True}) if isinstance(earlier, str) else None
     earlier = F(earlier) if isinstance(earlier, str) else earlier
     seconds = Cast(Extract(ExpressionWrapper(F(later) - earlier, output_field=DurationField()), "epoch"), FloatField())
-    return Greatest(ExpressionWrapper(seconds / Value(3600.0), output_field=FloatField()), Value(0.0))
+    hours = Greatest(ExpressionWrapper(seconds / Value(3600.0), output_field=FloatField()), Value(0.0))
+    if missing is None:
+        return hours
+    # GREATEST skips a NULL: without its earlier moment (no arrival reported) a leg has no length, not zero.
+    return Case(When(missing, then=Value(None)), default=hours, output_field=FloatField())
 
 
 LEGS = {"ad": ("discharged_at", "arrived_at"), "dr": ("hold__closed_at", "discharged_at"),
