@@ -56,6 +56,9 @@ CELERY_TASK_ROUTES = {
     "guarantees.tasks.process_discharge_file": {"queue": "bulk"},
     "guarantees.tasks.process_discharge_file_bulk": {"queue": "bulk"},
     "guarantees.tasks.run_reconciliation": {"queue": "bulk"},
+    # Reading a report takes seconds at a million transits: beside the files, not in front of the notifications.
+    "reporting.tasks.refresh_report": {"queue": "bulk"},
+    "reporting.tasks.refresh_report_defaults": {"queue": "bulk"},
 }
 
 # --- Sweeps --------------------------------------------------------------------------------------------
