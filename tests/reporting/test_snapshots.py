@@ -2,11 +2,16 @@
 are read again once stale, never in the request; a report nobody asked for yet is prepared in the background
 while its page says so; one reader's filters or language never show another's figures."""
 
-import pytest
-from django.urls import reverse
-from kombu.exceptions import OperationalError
+import base64
+import json
 
+import pytest
+import redis
+from django.urls import reverse
+
+from benchmarks.releases import celery_broker
 from reporting.tasks import refresh_report, refresh_report_defaults
+from tests.processes import free_port, suite_redis_url
 from tests.reporting.conftest import _declare
 
 pytestmark = pytest.mark.django_db
@@ -39,30 +44,39 @@ def test_kept_figures_are_shown_until_stale_then_read_again(world, settings):
     assert again.context["report"].as_of > first.context["report"].as_of
 
 
-def test_a_report_not_ready_says_so_and_refreshes_until_it_is(world, monkeypatch):
-    queued = []
-    monkeypatch.setattr(refresh_report, "delay", lambda **kwargs: queued.append(kwargs))  # the worker is busy
-    client = world.client(world.s.checker)
-    waiting = client.get(exposure())
-    assert waiting.status_code == 200 and waiting.context["report"] is None
-    body = waiting.content.decode()
-    assert 'data-testid="preparing"' in body and 'http-equiv="refresh"' in body
-    # The export waits for it too: back to the page.
-    export = client.get(reverse("reporting:export_xlsx", args=["bank-exposure"]))
-    assert export.status_code == 302 and export["Location"].endswith(exposure())
-    assert len(queued) == 1  # one refresh at a time per snapshot, however many ask
+def _taken_from_queue(client, queue: str) -> dict:
+    """The next message of ``queue`` on the real broker, as a worker takes it: the task's keyword arguments."""
+    raw = client.lpop(queue)
+    assert raw is not None, f"nothing queued on {queue}"
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "reporting.tasks.refresh_report"
+    _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+    return kwargs
 
-    refresh_report.run(**queued[0])  # the worker gets to it
+
+def test_a_report_not_ready_says_so_and_refreshes_until_it_is(world):
+    client = world.client(world.s.checker)
+    redis_client = redis.Redis.from_url(suite_redis_url())
+    redis_client.delete("bulk")
+    with celery_broker(suite_redis_url()):  # queued to the real Redis, no worker yet
+        waiting = client.get(exposure())
+        assert waiting.status_code == 200 and waiting.context["report"] is None
+        body = waiting.content.decode()
+        assert 'data-testid="preparing"' in body and 'http-equiv="refresh"' in body
+        # The export waits for it too: back to the page.
+        export = client.get(reverse("reporting:export_xlsx", args=["bank-exposure"]))
+        assert export.status_code == 302 and export["Location"].endswith(exposure())
+        assert redis_client.llen("bulk") == 1  # one refresh at a time per snapshot, however many ask
+        kwargs = _taken_from_queue(redis_client, "bulk")
+    refresh_report.apply(kwargs=kwargs)  # the worker gets to it
     ready = client.get(exposure())
     assert _available(ready) == 89_000_000 and 'http-equiv="refresh"' not in ready.content.decode()
+    redis_client.close()
 
 
-def test_broker_down_the_page_reads_its_figures_itself(world, monkeypatch):
-    def down(**kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(refresh_report, "delay", down)
-    response = world.client(world.s.checker).get(exposure())
+def test_broker_down_the_page_reads_its_figures_itself(world):
+    with celery_broker(f"redis://127.0.0.1:{free_port()}/0", publish_retries=0):  # nothing listens there
+        response = world.client(world.s.checker).get(exposure())
     assert response.status_code == 200 and _available(response) == 89_000_000
 
 
@@ -90,11 +104,14 @@ def test_a_task_never_stores_under_a_key_its_reader_did_not_name(world):
     assert cache.get("anything") is None
 
 
-def test_beat_keeps_the_opening_pages_of_banks_customs_and_the_secretariat(world, monkeypatch):
+def test_beat_keeps_the_opening_pages_of_banks_customs_and_the_secretariat(world):
     built = refresh_report_defaults.run()
     assert built >= 2 + 4 + 5  # a bank's two pages, a customs administration's four, the secretariat's five
     # The bank's page is there at once, read by beat: the request queues nothing.
-    monkeypatch.setattr(refresh_report, "delay", lambda **kwargs: pytest.fail(f"queued {kwargs}"))
-    client = world.client(world.s.checker, language="fr")
-    response = client.get(exposure())
+    redis_client = redis.Redis.from_url(suite_redis_url())
+    redis_client.delete("bulk", "celery")
+    with celery_broker(suite_redis_url()):
+        response = world.client(world.s.checker, language="fr").get(exposure())
     assert _available(response) == 89_000_000
+    assert redis_client.llen("bulk") == 0 and redis_client.llen("celery") == 0
+    redis_client.close()
