@@ -34,8 +34,9 @@ def registry_signing_key(settings, certificate_keys):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (report snapshots, counters, rate limits): a rolled-back row's id can
-    come back in the next test on SQLite, and what was kept for it must not."""
+    """Each test starts with an empty cache (report snapshots, counters, allauth's rate limits and used TOTP codes):
+    no test inherits another's, and a rolled-back row's id that comes back in the next test on SQLite finds
+    nothing kept for it."""
     from django.core.cache import cache
 
     cache.clear()

@@ -1,17 +1,8 @@
 import pytest
-from django.core.cache import cache
 
 from accounts.roles import Role
 from tests.accounts.helpers import verified
 from tests.factories import BankOrganisationFactory, CustomsFactory, ForwarderFactory, member
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # allauth keeps its rate-limit counters in the cache (LocMem in tests): no test inherits another's.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

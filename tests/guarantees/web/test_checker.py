@@ -10,7 +10,6 @@ from html import unescape
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape
 from rest_framework.test import APIClient
@@ -25,13 +24,6 @@ from tests.guarantees.web.test_flow import client_for, hidden_fields, page_text,
 S = GuaranteeStatus
 A = AmendmentStatus
 NOTE = "Client fragile : accord du directeur en attente"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

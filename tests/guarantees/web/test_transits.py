@@ -10,7 +10,6 @@ import datetime
 import pytest
 
 from tests.builders import declare_as_of
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -59,13 +58,6 @@ def declaration(ref, **over):
     }
     data.update(over)
     return data
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
