@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,7 +34,7 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from guarantees.models import Country
+from guarantees.zones import country_zone
 from reporting.selectors.common import DB
 from reporting.tables import Report
 
@@ -106,13 +105,9 @@ def snapshot_store(key: str, report: Report, html: str = "") -> Snapshot:
 
 
 def organisation_zone(organisation) -> datetime.tzinfo:
-    """The zone the organisation's people read times in (the pages' reader zone), for charts built in a task."""
-    name = (Country.objects.using(DB).filter(pk=getattr(organisation, "country_id", None))
-            .values_list("timezone", flat=True).first())
-    try:
-        return zoneinfo.ZoneInfo(name) if name else datetime.timezone.utc
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return datetime.timezone.utc
+    """The zone the organisation's people read times in (the pages' reader zone, ``guarantees.web.zones``), for
+    reports read in a task; UTC when its country has none."""
+    return country_zone(getattr(organisation, "country", None)) or datetime.timezone.utc
 
 
 def snapshot_build(*, page, user, form, language: str, key: str) -> Snapshot:

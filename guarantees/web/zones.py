@@ -13,34 +13,12 @@ import zoneinfo
 
 from django.utils import timezone
 
-
-# Country code → zone name. A country's zone does not change while the process lives; caching it spares every
-# page a query (and the tests that count queries a surprise).
-_ZONES: dict[str, str] = {}
-
-
-def country_zone_name(country_id: str | None) -> str | None:
-    if not country_id:
-        return None
-    if country_id not in _ZONES:
-        from guarantees.models import Country
-
-        name = Country.objects.filter(pk=country_id).values_list("timezone", flat=True).first()
-        if not name:
-            return None
-        _ZONES[country_id] = name
-    return _ZONES[country_id]
+from guarantees.zones import country_zone
 
 
 def reader_zone(user) -> zoneinfo.ZoneInfo | None:
     organisation = getattr(user, "organisation", None) if getattr(user, "is_authenticated", False) else None
-    name = country_zone_name(getattr(organisation, "country", None))
-    if not name:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
+    return country_zone(getattr(organisation, "country", None))
 
 
 class ReaderZoneMiddleware:

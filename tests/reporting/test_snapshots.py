@@ -115,3 +115,15 @@ def test_beat_keeps_the_opening_pages_of_banks_customs_and_the_secretariat(world
     assert _available(response) == 89_000_000
     assert redis_client.llen("bulk") == 0 and redis_client.llen("celery") == 0
     redis_client.close()
+
+
+def test_a_report_read_in_a_task_is_in_the_zone_of_its_readers_country(world):
+    """Times in a snapshot are written when it is read, in a task with no request: in the zone the organisation's
+    people read every other page in (Niger UTC+1, Togo UTC+0), not the worker's."""
+    import datetime
+
+    from reporting.snapshots import organisation_zone
+
+    moment = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.timezone.utc)
+    assert moment.astimezone(organisation_zone(world.niger)).utcoffset() == datetime.timedelta(hours=1)
+    assert moment.astimezone(organisation_zone(world.togo)).utcoffset() == datetime.timedelta(0)
