@@ -49,6 +49,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 
+# Database connections in the worker are kept as in the web (CONN_MAX_AGE, broken ones closed before and after
+# each task: guarantees.operations.receivers.task_database_connections). Celery's Django fixup would otherwise
+# close them around every task — a new PostgreSQL session per release; with this it closes them only once every
+# this many tasks.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+
 CELERY_TASK_QUEUES = (Queue("releases"), Queue("celery"), Queue("bulk"))
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {

@@ -9,7 +9,9 @@ from .base import DATABASES, INSTALLED_APPS  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # development tooling: ``manage.py benchmark``
 
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Connections closed after each request, unless a test's own process asks otherwise (a worker started by a test
+# that keeps its session across tasks, as in production).
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

@@ -79,6 +79,20 @@ def task_counted(sender=None, task=None, retval=None, state=None, **_):
         logs.request_id_set(None)
 
 
+def task_database_connections(sender=None, task=None, **_):
+    """Before and after every task in a worker, what Django does around every request: close the connections
+    that are broken or older than ``CONN_MAX_AGE``, keep the others. Celery's own handling (its Django fixup)
+    closes every connection before and after every task unless ``CELERY_DB_REUSE_MAX`` is set; at one release task
+    per discharge, that was a new PostgreSQL session per release (a server process forked, its caches filled, the
+    hot statements prepared again: about half of the database's CPU in the soak). ``CELERY_DB_REUSE_MAX`` (settings)
+    now leaves them to this. Not for a task run eagerly, inside a request whose transaction it must not close."""
+    request = getattr(task, "request", None)
+    if request is not None and not getattr(request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+
 def pool_process_ended(pid=None, **_):
     import os
 
@@ -94,4 +108,6 @@ def connect() -> None:
     task_success.connect(resolve_retried_failure, dispatch_uid="guarantees.resolve_retried_failure", weak=False)
     task_prerun.connect(task_request_id_set, dispatch_uid="guarantees.task_request_id", weak=False)
     task_postrun.connect(task_counted, dispatch_uid="guarantees.task_counted", weak=False)
+    task_prerun.connect(task_database_connections, dispatch_uid="guarantees.task_db_prerun", weak=False)
+    task_postrun.connect(task_database_connections, dispatch_uid="guarantees.task_db_postrun", weak=False)
     worker_process_shutdown.connect(pool_process_ended, dispatch_uid="guarantees.pool_process_ended", weak=False)

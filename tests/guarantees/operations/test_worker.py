@@ -242,3 +242,48 @@ def test_a_task_that_fails_in_the_worker_is_recorded_for_the_secretariat(broker,
     # which this bare worker, without the tests' signing key, may fail and report too.)
     told = w.secretariat.notifications.filter(event="task_failed", params__task="guarantees.tasks.apply_transit_event")
     assert told.count() == 1
+
+
+def _worker_sessions() -> set[tuple[int, object]]:
+    """The PostgreSQL sessions on the test database other than this test's own: (process id, start time)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return set(cursor.fetchall())
+
+
+def test_a_worker_keeps_its_database_session_across_tasks_and_replaces_a_broken_one(broker, start_worker):
+    """Celery's Django fixup would close every connection around every task: a new PostgreSQL session per release
+    (half of the database's CPU in the soak). The worker keeps one as the web does (CONN_MAX_AGE), and a session
+    killed under it costs a retry, not a release."""
+    guarantee_ids, transits = _open_transits(10, guarantees=2)
+    sender = bench_world(run="wt")["customs"]["BF"]
+    # No beat (only the releases touch the database); connections kept for a minute, as in production.
+    start_worker(broker, pool="solo", concurrency=1, env={"DB_CONN_MAX_AGE": "60"})
+    hold_of = {ref: hold for _t, ref, hold in transits}
+
+    def release(ref: str, timeout: float = 15) -> None:
+        transit_event_receive(sender=sender, data=discharge(ref, message_id=f"SESSION-{ref}"))
+        wait_until(lambda: Hold.objects.get(pk=hold_of[ref]).status == HoldStatus.RELEASED, timeout=timeout,
+                   interval=0.02, message=f"{ref} was not released")
+
+    refs = list(hold_of)
+    release(refs[0])
+    first = _worker_sessions()
+    assert len(first) == 1, first
+    for ref in refs[1:8]:
+        release(ref)
+        assert _worker_sessions() == first, "the worker opened a new database session for a task"
+
+    # Its session killed (a PostgreSQL restart, a failover, an idle timeout): the next release still happens.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [next(iter(first))[0]])
+    release(refs[8], timeout=30)
+    release(refs[9])
+    after = _worker_sessions()
+    assert len(after) == 1 and after != first
+    _assert_released_exactly_once(guarantee_ids, transits)
