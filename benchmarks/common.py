@@ -333,6 +333,64 @@ def process_cpu_seconds(match) -> float | None:
     return total / ticks
 
 
+def cpu_ticks_by_process() -> dict[tuple[int, int], tuple[str, int, int, int]] | None:
+    """Every process of the machine: ``(pid, start time) -> (name, parent pid, own CPU, CPU of its children it
+    has waited for)``, user + system in clock ticks (Linux ``/proc``; ``None`` elsewhere). Two of these, before
+    and after, give what each process used in between (``cpu_seconds_between``)."""
+    if not os.path.isdir("/proc"):
+        return None
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        head, _, tail = text.rpartition(")")
+        name = head.partition("(")[2]
+        if name in ("postgres", "postmaster"):
+            # PostgreSQL names its processes in their command line: "postgres: 15/main: checkpointer", a session
+            # "postgres: 15/main: postgres caution 127.0.0.1(51234) idle".
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    name = f.read().replace(b"\0", b" ").decode(errors="replace").strip() or name
+            except OSError:
+                pass
+        fields = tail.split()
+        # fields[0] is the state: ppid [1], utime [11], stime [12], cutime [13], cstime [14], starttime [19].
+        out[(int(pid), int(fields[19]))] = (name, int(fields[1]), int(fields[11]) + int(fields[12]),
+                                            int(fields[13]) + int(fields[14]))
+    return out
+
+
+def host_busy_ticks() -> tuple[int, int] | None:
+    """``(busy, total)`` clock ticks of all CPUs since boot (``/proc/stat``: idle and iowait are not busy)."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return None
+    total = sum(values[:8])  # user nice system idle iowait irq softirq steal (guest is inside user)
+    return total - values[3] - values[4], total
+
+
+def cpu_seconds_between(before: dict, after: dict, classify) -> dict[str, float]:
+    """CPU seconds used between two ``cpu_ticks_by_process`` readings, summed by ``classify(pid, name, ppid)``
+    (a class name, or ``None`` to leave the process out). A process started in between counts in full; one that
+    ended in between counts only where its parent waited for it (gunicorn's master for a recycled worker)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    sums: dict[str, int] = {}
+    for key, (name, ppid, own, reaped) in after.items():
+        kind = classify(key[0], name, ppid)
+        if kind is None:
+            continue
+        _n, _p, own_before, reaped_before = before.get(key, (name, ppid, 0, 0))
+        sums[kind] = sums.get(kind, 0) + (own - own_before) + (reaped - reaped_before)
+    return {kind: round(value / ticks, 2) for kind, value in sorted(sums.items())}
+
+
 _POSTGRES_NAMES = ("postgres", "postmaster")
 
 

@@ -50,7 +50,14 @@ from benchmarks.api import (
     free_port,
     setup_world,
 )
-from benchmarks.common import BenchmarkError, host_load, percentile
+from benchmarks.common import (
+    BenchmarkError,
+    cpu_seconds_between,
+    cpu_ticks_by_process,
+    host_busy_ticks,
+    host_load,
+    percentile,
+)
 
 HELP = "Open-loop load for minutes (declarations, events, pages, a file) on gunicorn + Celery; p50/p99, RSS, ledger."
 
@@ -174,11 +181,18 @@ class Load:
         self.handlers = {}
         self.stopped = False
         self.in_flight = 0
+        self.dues: list[tuple[float, str]] = []
+
+    def scheduled_by(self, moment: float) -> Counter:
+        """Requests of each kind whose due time is before ``moment`` (from the schedule, answered or not)."""
+        with self.lock:
+            return Counter(kind for due, kind in self.dues if due < moment)
 
     def at(self, due: float, kind: str, *args) -> None:
         with self.wake:
             self.serial += 1
             self.scheduled[kind] += 1
+            self.dues.append((due, kind))
             heapq.heappush(self.heap, (due, self.serial, kind, args))
             self.wake.notify()
 
@@ -489,6 +503,7 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         load.at(start + seconds / 2, "discharge_file")
 
     memory = {"start": None, "end": None, "samples": []}
+    cpu: dict = {}
 
     def sample_memory() -> dict:
         out = {}
@@ -504,9 +519,15 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         time.sleep(max(0.0, start + warm - time.time()))
         memory["start"] = sample_memory()
         memory["start_at_s"] = round(warm, 1)
+        cpu["before"], cpu["host_before"], cpu["at"] = cpu_ticks_by_process(), host_busy_ticks(), time.time()
+        cpu["scheduled_before"] = dict(load.scheduled_by(time.time()))
         while time.time() < end - 1:
             time.sleep(min(60.0, max(0.1, end - time.time() - 1)))
             memory["samples"].append({"at_s": round(time.time() - start, 1), "rss_kb": sample_memory()})
+        # The CPU of the steady part: from the start sample to the last declaration's due time.
+        time.sleep(max(0.0, end - time.time()))
+        cpu["after"], cpu["host_after"], cpu["until"] = cpu_ticks_by_process(), host_busy_ticks(), time.time()
+        cpu["scheduled_after"] = dict(load.scheduled_by(time.time()))
 
     sampler_thread = threading.Thread(target=sampler, daemon=True)
     sampler_thread.start()
@@ -535,6 +556,7 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
             drift[name] = round(100 * (after - before) / before, 1)
     return {
         "benchmark": "soak",
+        "cpu": cpu_report(cpu, started=started),
         "run": run_id,
         "minutes": options["minutes"],
         "rate": rate,
@@ -558,6 +580,52 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         "_declared": accepted_declarations,
         "_discharged": list(accepted_discharges),
     }
+
+
+def cpu_report(cpu: dict, *, started: list[Started]) -> dict:
+    """Where the CPU went in the steady part of the load, by process: the web (gunicorn's master and workers),
+    the Celery worker (with its pool and beat), PostgreSQL's processes, the run's Redis, this process (the
+    sending threads and the dispatcher), and the rest of the machine; in seconds, in share of the machine's
+    cores, and per declaration (with its discharge and its share of the page views and file)."""
+    if not cpu.get("before") or not cpu.get("after"):
+        return {}
+    roots = {proc.name: proc.proc.pid for proc in started}
+    me = os.getpid()
+
+    def classify(pid, name, ppid):
+        for label, root in roots.items():
+            kind = {"gunicorn": "web", "celery": "worker"}.get(label, label)
+            if pid == root:
+                return f"{kind}_main"
+            if ppid == root:
+                return f"{kind}_children"
+        if pid == me:
+            return "sender"
+        if "bin/postgres" in name or "bin/postmaster" in name:
+            # The server's first process: what it holds is the CPU of its children that ended in between
+            # (sessions closed during the load).
+            return "postgres_ended_sessions"
+        if name.startswith(("postgres", "postmaster")):
+            # Sessions ("postgres: 15/main: user database host(port) ...") apart from the server's own processes.
+            return "postgres_sessions" if "(" in name else "postgres_server"
+        if name.startswith("redis-server"):
+            return "redis"
+        return None
+
+    seconds = cpu_seconds_between(cpu["before"], cpu["after"], classify)
+    wall = cpu["until"] - cpu["at"]
+    declarations = cpu["scheduled_after"].get("declaration", 0) - cpu["scheduled_before"].get("declaration", 0)
+    out = {"wall_s": round(wall, 1), "declarations_due": declarations, "seconds": seconds}
+    if cpu.get("host_before") and cpu.get("host_after"):
+        busy = cpu["host_after"][0] - cpu["host_before"][0]
+        total = cpu["host_after"][1] - cpu["host_before"][1]
+        ticks = os.sysconf("SC_CLK_TCK")
+        out["host_busy_pct"] = round(100 * busy / total, 1) if total else None
+        out["seconds"]["other"] = round(busy / ticks - sum(seconds.values()), 2)
+        out["seconds"]["machine"] = round(busy / ticks, 2)
+    if declarations:
+        out["ms_per_declaration"] = {k: round(1000 * v / declarations, 2) for k, v in out["seconds"].items()}
+    return out
 
 
 def wait_released(discharged: dict[str, float], file_transits: list, *, timeout: float) -> dict:
