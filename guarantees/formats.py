@@ -11,6 +11,7 @@ zone says which.
 """
 
 import datetime
+import functools
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +27,7 @@ def format_fcfa(value) -> str:
     if value is None or value == "":
         return EMPTY
     try:
-        amount = int(Decimal(str(value)).to_integral_value())
+        amount = value if type(value) is int else int(Decimal(str(value)).to_integral_value())
     except (InvalidOperation, ValueError, TypeError):
         return str(value)
     digits = f"{abs(amount):,}".replace(",", THOUSANDS_SEPARATOR)
@@ -74,7 +75,32 @@ def format_moment(value, zone: datetime.tzinfo) -> str:
         return str(value)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, datetime.timezone.utc)
-    return formats.date_format(value.astimezone(zone), "SHORT_DATETIME_FORMAT")
+    local = value.astimezone(zone)
+    pattern = _strftime_pattern(formats.get_format("SHORT_DATETIME_FORMAT"))
+    # Django's date formatting parses its format on every call: a guarantee's page writes some 150 moments.
+    # (strftime writes a year before 1000 without Django's leading zeros.)
+    if pattern and local.year >= 1000:
+        return local.strftime(pattern)
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+# Django's format letters that strftime writes the same way, whatever the language: numbers only.
+_SAME_IN_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "H": "%H", "i": "%M"}
+
+
+@functools.lru_cache(maxsize=16)
+def _strftime_pattern(django_format: str) -> str | None:
+    """``"d/m/Y H:i"`` → ``"%d/%m/%Y %H:%M"``: the same text from ``strftime``; ``None`` when the format has a
+    letter (or an escape) that only Django's formatting knows."""
+    out = []
+    for char in django_format:
+        if char in _SAME_IN_STRFTIME:
+            out.append(_SAME_IN_STRFTIME[char])
+        elif char.isalpha() or char == "\\":
+            return None
+        else:
+            out.append("%%" if char == "%" else char)
+    return "".join(out)
 
 
 def format_in_zone(value, where) -> str:
