@@ -33,6 +33,12 @@ S = GuaranteeStatus
 A = AmendmentStatus
 OPEN_AMENDMENT = (A.SUBMITTED, A.PREPARED)
 DETAIL_PAGE_SIZE = 50  # holds and ledger entries per page on a guarantee's page
+# What guarantee/_hold_table.html and the ledger table of guarantee/detail.html show (a column read there and not
+# listed here would cost a query per row: tests/guarantees/web/test_list_query_counts.py counts them).
+HOLD_TABLE_COLUMNS = ("pk", "guarantee_id", "reference", "status", "initial_amount", "amount", "claimed_amount",
+                      "paid_amount", "created_at", "closed_at")
+ENTRY_TABLE_COLUMNS = ("pk", "guarantee_id", "seq", "created_at", "kind", "d_amount", "d_held", "d_claimed", "d_paid",
+                       "reference")
 
 
 
@@ -82,14 +88,14 @@ def guarantee_detail(request, pk):
     open_amendment = next((a for a in amendments if a.status in OPEN_AMENDMENT), None)
     # A busy guarantee carries thousands of holds and entries: each list is a page of its own (its own
     # parameter, the others' kept in the links), read through an index (guarantee, status) / (guarantee, seq).
-    open_holds, open_query = paginate(request, g.holds.filter(status=HoldStatus.HELD).order_by("-created_at", "-pk"),
+    # Only the columns the tables show (the ledger's hashes and keys stay in the database): up to 150 rows a page.
+    holds = g.holds.only(*HOLD_TABLE_COLUMNS).order_by("-created_at", "-pk")
+    open_holds, open_query = paginate(request, holds.filter(status=HoldStatus.HELD),
                                       per_page=DETAIL_PAGE_SIZE, page_param="open_holds_page")
-    closed_holds, closed_query = paginate(
-        request, g.holds.exclude(status=HoldStatus.HELD).order_by("-created_at", "-pk"),
-        per_page=DETAIL_PAGE_SIZE, page_param="closed_holds_page",
-    )
-    entries, entries_query = paginate(request, g.entries.order_by("seq"), per_page=DETAIL_PAGE_SIZE,
-                                      page_param="entries_page")
+    closed_holds, closed_query = paginate(request, holds.exclude(status=HoldStatus.HELD),
+                                          per_page=DETAIL_PAGE_SIZE, page_param="closed_holds_page")
+    entries, entries_query = paginate(request, g.entries.only(*ENTRY_TABLE_COLUMNS).order_by("seq"),
+                                      per_page=DETAIL_PAGE_SIZE, page_param="entries_page")
     context = {
         "guarantee": g,
         "actions": _actions(user, g, open_amendment),
