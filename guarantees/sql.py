@@ -9,6 +9,9 @@ SQLite booleans and datetimes, ...), so that callers get exactly the instances `
 Column lists come from the models' own metadata, so a new field is read without touching the SQL; the SQL
 itself stays portable (plain joins and ``WHERE``), and runs on PostgreSQL and on SQLite alike.
 
+A release task (``discharge_bulk.transit_events_apply_queued``: the stored events, the locked transits,
+guarantees and holds, the writes) runs its fixed-shape statements here too: one per discharge received.
+
 ``hot_cursor`` runs these statements on PostgreSQL as prepared statements (parameters sent apart, the plan
 kept by the server for the connection's life): in ``benchmark api`` that takes the database's CPU per
 declaration from 6.1 to 3.4 ms. Django prepares nothing by default, because prepared statements break behind
@@ -27,8 +30,8 @@ from django.db.models import Model
 
 
 def hand_written_sql(conn=None) -> bool:
-    """Whether the hot path (``hold_reserve``, ``transit_declare``'s write) takes its hand-written PostgreSQL
-    statements: on PostgreSQL unless ``REGISTRY_HAND_WRITTEN_SQL`` is off; elsewhere always the ORM's."""
+    """Whether the hot paths (``hold_reserve``, ``transit_declare``'s write, a release task's reads and locks)
+    take their hand-written PostgreSQL statements: on PostgreSQL unless ``REGISTRY_HAND_WRITTEN_SQL`` is off; elsewhere always the ORM's."""
     conn = conn if conn is not None else connections[DEFAULT_DB_ALIAS]
     return conn.vendor == "postgresql" and bool(getattr(settings, "REGISTRY_HAND_WRITTEN_SQL", True))
 

@@ -35,6 +35,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation
 from guarantees import metrics
 from guarantees.errors import Conflict, DomainError, InvalidDeclaration, NotAllowed
 from guarantees.models import (
@@ -51,6 +52,7 @@ from guarantees.models import (
     TransitStatus,
 )
 from guarantees.services.enquiries import enquiries_close_on_discharge
+from guarantees.sql import hand_written_sql, hot_cursor
 from guarantees.services.ledger import ENTRY_COLUMNS, ledger_entry
 from guarantees.errors import HIDDEN_REFUSALS
 from guarantees.services.events import (
@@ -372,6 +374,10 @@ def _stored_events(events, *, order_by, limit: int) -> tuple[list[_Event], dict[
     rows = (events.select_for_update(skip_locked=True, of=("self",))
             .filter(status=EventStatus.RECEIVED, transit__isnull=False).order_by(*order_by)
             .values_list(*_STORED_EVENT_COLUMNS)[:limit])
+    return _as_events(rows)
+
+
+def _as_events(rows) -> tuple[list[_Event], dict[int, datetime.datetime]]:
     out, received = [], {}
     for (pk, sender_id, sender_country, message_id, declaration_ref, transit_id, type_, office_id, office_country,
          occurred_at, amount_released, content_hash, status, attempts, received_at) in rows:
@@ -384,6 +390,37 @@ def _stored_events(events, *, order_by, limit: int) -> tuple[list[_Event], dict[
         received[pk] = received_at
     out.sort(key=lambda event: event.pk)
     return out, received
+
+
+def _stored_events_postgresql(*, event_id: int, limit: int) -> list[tuple]:
+    """``_stored_events`` of a release task written out for PostgreSQL, as a prepared statement (``hot_cursor``):
+    the same rows, columns and locks (``FOR UPDATE OF`` the events only, ``SKIP LOCKED``)."""
+    sql = (
+        "SELECT e.id, e.sender_id, o.country_id, e.message_id, e.declaration_ref, e.transit_id, e.type, e.office_id, "
+        "f.country_id, e.occurred_at, e.amount_released, e.content_hash, e.status, e.attempts, e.received_at "
+        f"FROM {TransitEvent._meta.db_table} e "
+        f"JOIN {Organisation._meta.db_table} o ON o.id = e.sender_id "
+        f"JOIN {Office._meta.db_table} f ON f.id = e.office_id "
+        "WHERE e.status = %s AND e.transit_id IS NOT NULL "
+        "ORDER BY e.id <> %s, e.id LIMIT %s FOR UPDATE OF e SKIP LOCKED"
+    )
+    with hot_cursor() as cursor:
+        cursor.execute(sql, [EventStatus.RECEIVED.value, event_id, limit])
+        return cursor.fetchall()
+
+
+def _locked(model, columns: tuple[str, ...], ids: list[int]) -> list[tuple]:
+    """``columns`` of the rows of ``model`` with these ids, locked (``FOR UPDATE``) in the order of their ids: a
+    prepared statement on PostgreSQL (one shape whatever the number of ids), the ORM elsewhere."""
+    if not ids:
+        return []
+    if hand_written_sql(connection):
+        names = ", ".join(model._meta.get_field(name).column if name != "pk" else "id" for name in columns)
+        with hot_cursor() as cursor:
+            cursor.execute(f"SELECT {names} FROM {model._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                           [list(ids)])
+            return cursor.fetchall()
+    return list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list(*columns))
 
 
 def _release_lags(received: dict[int, datetime.datetime], released_ids: list[int]) -> None:
@@ -409,9 +446,12 @@ def transit_events_apply_queued(*, event_id: int, limit: int) -> str | None:
     its transit, guarantee and hold (``_apply_events``), so nothing is applied twice."""
     with transaction.atomic():
         # The event itself first, then the oldest others: one statement (the event's own row sorts before all).
-        events, received = _stored_events(
-            TransitEvent.objects.all(), order_by=[Case(When(pk=event_id, then=Value(0)), default=Value(1)), "pk"],
-            limit=limit)
+        if hand_written_sql(connection):
+            events, received = _as_events(_stored_events_postgresql(event_id=event_id, limit=limit))
+        else:
+            events, received = _stored_events(
+                TransitEvent.objects.all(), order_by=[Case(When(pk=event_id, then=Value(0)), default=Value(1)), "pk"],
+                limit=limit)
         _release_lags(received, _apply_events(events, stored=True))
         mine = next((event.status for event in events if event.pk == event_id), None)
     if mine is not None:
@@ -430,19 +470,15 @@ def _apply_events(events: list[_Event], *, stored: bool) -> list[int]:
     transit_ids = sorted({event.transit_id for event in events})
     # Locked in the order of ``transit_event_apply``: transits, then guarantees, then holds (each by id). Only
     # the columns the rules read are loaded, into light rows: a chunk locks thousands of them.
-    transits = {
-        row[0]: _TransitRow(*row) for row in Transit.objects.select_for_update().filter(pk__in=transit_ids)
-        .order_by("pk").values_list("pk", "guarantee_id", "hold_id", "status", "arrived_at", "discharged_at",
-                                    "cancelled_at")
-    }
+    transits = {row[0]: _TransitRow(*row) for row in _locked(
+        Transit, ("pk", "guarantee_id", "hold_id", "status", "arrived_at", "discharged_at", "cancelled_at"),
+        transit_ids)}
     hold_ids = sorted(t.hold_id for t in transits.values() if t.hold_id is not None)
     guarantee_ids = sorted({t.guarantee_id for t in transits.values()})
-    guarantees = {g.pk: g for g in Guarantee.objects.select_for_update().filter(pk__in=guarantee_ids).order_by("pk")
-                  .only("pk", "status", "ledger_seq", "ledger_hash")}
-    holds = {
-        row[0]: _HoldRow(*row) for row in Hold.objects.select_for_update().filter(pk__in=hold_ids).order_by("pk")
-        .values_list("pk", "guarantee_id", "reference", "status", "amount", "closed_at")
-    }
+    guarantees = {row[0]: _GuaranteeRow(*row) for row in _locked(
+        Guarantee, ("pk", "status", "ledger_seq", "ledger_hash"), guarantee_ids)}
+    holds = {row[0]: _HoldRow(*row) for row in _locked(
+        Hold, ("pk", "guarantee_id", "reference", "status", "amount", "closed_at"), hold_ids)}
     routes = routes_of(transit_ids)
     rules = event_rules()
     changed_transits: set[int] = set()
@@ -530,6 +566,14 @@ class _TransitRow:
 
 
 @dataclass(slots=True)
+class _GuaranteeRow:
+    pk: int
+    status: str
+    ledger_seq: int
+    ledger_hash: str
+
+
+@dataclass(slots=True)
 class _HoldRow:
     pk: int
     guarantee_id: int
@@ -554,7 +598,7 @@ def _update_rows(table: str, *columns: tuple[str, str], rows: list[tuple]) -> No
     arrays = ", ".join(["%s::bigint[]", *(f"%s::{sql_type}[]" for _name, sql_type in columns)])
     sets = ", ".join(f"{name} = v.{name}" for name in names)
     sql = f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:  # prepared: one shape per table whatever the number of rows
         cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
 
 
@@ -581,7 +625,7 @@ def _move_balances(rows: list[tuple], now) -> None:
         "AS v(id, released, seq, hash, prev_seq, prev_hash) "
         "WHERE g.id = v.id AND g.ledger_seq = v.prev_seq AND g.ledger_hash = v.prev_hash"
     )
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, [now, *[value for row in rows for value in row]])
         if cursor.rowcount != len(rows):
             raise RuntimeError("a guarantee changed under its row lock; the chunk is rolled back")
