@@ -11,11 +11,20 @@ import redis
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from guarantees.models import Enquiry, EnquiryStatus, EventStatus, Guarantee, Hold, LedgerEntry, Transit, TransitEvent
+from benchmarks.releases import celery_broker
+from guarantees.models import (
+    Enquiry,
+    EnquiryStatus,
+    EventStatus,
+    Guarantee,
+    Hold,
+    LedgerEntry,
+    Transit,
+    TransitEvent,
+)
 from guarantees.services.discharge_bulk import transit_events_apply_queued
 from guarantees.services.events import transit_event_receive
 from guarantees.services.ledger import ledger_verify
-from benchmarks.releases import celery_broker
 from tests.processes import suite_redis_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
@@ -98,7 +107,7 @@ def test_the_hand_written_release_does_what_the_orm_does(settings, world):
     orm = _run(settings, world, "ORM", hand_written=False)
     sql = _run(settings, world, "SQL", hand_written=True)
     assert sql == orm
-    events, transits, holds, entries, enquiries = sql
+    events, _transits, _holds, entries, enquiries = sql
     assert [e[1] for e in events] == ["applied", "applied", "applied", "applied", "applied", "rejected", "applied"]
     assert enquiries == [(EnquiryStatus.CLOSED, "discharged")]
     assert [e[1] for e in entries].count(-1_000_000) == 1 and [e[1] for e in entries].count(-4_000_000) == 1
