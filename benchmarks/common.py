@@ -376,18 +376,30 @@ def host_busy_ticks() -> tuple[int, int] | None:
     return total - values[3] - values[4], total
 
 
-def cpu_seconds_between(before: dict, after: dict, classify) -> dict[str, float]:
+def cpu_seconds_between(before: dict, after: dict, classify, reaped=None) -> dict[str, float]:
     """CPU seconds used between two ``cpu_ticks_by_process`` readings, summed by ``classify(pid, name, ppid)``
     (a class name, or ``None`` to leave the process out). A process started in between counts in full; one that
-    ended in between counts only where its parent waited for it (gunicorn's master for a recycled worker)."""
+    ended in between counts only where its parent waited for it (gunicorn's master for a recycled worker), in the
+    class ``reaped(pid, name, ppid)`` gives that parent's waited-for children (default: the parent's own), less
+    what it had used before the first reading."""
     ticks = os.sysconf("SC_CLK_TCK")
     sums: dict[str, int] = {}
-    for key, (name, ppid, own, reaped) in after.items():
-        kind = classify(key[0], name, ppid)
-        if kind is None:
+    alive = {pid: (pid, start, *values) for (pid, start), values in after.items()}
+    for key, (_name, ppid, own, waited) in before.items():
+        if key in after or ppid not in alive:
             continue
-        _n, _p, own_before, reaped_before = before.get(key, (name, ppid, 0, 0))
-        sums[kind] = sums.get(kind, 0) + (own - own_before) + (reaped - reaped_before)
+        parent_pid, _start, parent_name, parent_ppid, _own, _waited = alive[ppid]
+        kind = (reaped or classify)(parent_pid, parent_name, parent_ppid)
+        if kind is not None:
+            sums[kind] = sums.get(kind, 0) - own - waited
+    for key, (name, ppid, own, waited) in after.items():
+        kind = classify(key[0], name, ppid)
+        children_kind = reaped(key[0], name, ppid) if reaped is not None else kind
+        _n, _p, own_before, waited_before = before.get(key, (name, ppid, 0, 0))
+        if kind is not None:
+            sums[kind] = sums.get(kind, 0) + (own - own_before)
+        if children_kind is not None:
+            sums[children_kind] = sums.get(children_kind, 0) + (waited - waited_before)
     return {kind: round(value / ticks, 2) for kind, value in sorted(sums.items())}
 
 

@@ -510,7 +510,10 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         for proc in started:
             for name, pid in proc.pids().items():
                 out[name] = rss_kb(pid)
+                pids[name] = pid
         return out
+
+    pids: dict[str, int] = {}
 
     def sampler():
         # The start is taken once the load has run 20 s (the workers' caches and connections warmed), the end
@@ -518,6 +521,7 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         warm = min(20.0, seconds / 4)
         time.sleep(max(0.0, start + warm - time.time()))
         memory["start"] = sample_memory()
+        memory["start_pids"] = dict(pids)
         memory["start_at_s"] = round(warm, 1)
         cpu["before"], cpu["host_before"], cpu["at"] = cpu_ticks_by_process(), host_busy_ticks(), time.time()
         cpu["scheduled_before"] = dict(load.scheduled_by(time.time()))
@@ -536,6 +540,7 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
     load.dispatch_until(end + options["discharge_after"] + 1)
     load.drain()
     memory["end"] = sample_memory()
+    memory["end_pids"] = dict(pids)
     sampler_thread.join(timeout=2)
     log(f"run {run_id}: load done ({len(accepted_declarations)} declarations, {len(accepted_discharges)} "
         "discharges accepted); waiting for the releases...")
@@ -549,10 +554,14 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         # Still waiting for a sending thread when the load ended (the server fell that far behind): never sent.
         values["scheduled"] = load.scheduled[kind]
         values["not_sent"] = load.scheduled[kind] - values["ok"] - values["errors"]
-    drift = {}
+    # Drift of the processes that lived through the load; one replaced meanwhile (gunicorn's max_requests, a pool
+    # process recycled) is a fresh process, not a leak or a shrink: listed apart.
+    drift, replaced = {}, []
     for name, before in (memory["start"] or {}).items():
         after = (memory["end"] or {}).get(name)
-        if before and after:
+        if memory.get("start_pids", {}).get(name) != memory.get("end_pids", {}).get(name):
+            replaced.append(name)
+        elif before and after:
             drift[name] = round(100 * (after - before) / before, 1)
     return {
         "benchmark": "soak",
@@ -573,6 +582,7 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
         },
         "memory": {
             "rss_kb_start": memory["start"], "rss_kb_end": memory["end"], "drift_pct": drift,
+            "replaced_during_load": replaced,
             "max_drift_pct": max(drift.values(), key=abs) if drift else None, "samples": memory["samples"],
             "start_after_s": memory.get("start_at_s"),
         },
@@ -592,11 +602,13 @@ def cpu_report(cpu: dict, *, started: list[Started]) -> dict:
     roots = {proc.name: proc.proc.pid for proc in started}
     me = os.getpid()
 
-    def classify(pid, name, ppid):
+    def classify(pid, name, ppid, *, waited=False):
         for label, root in roots.items():
             kind = {"gunicorn": "web", "celery": "worker"}.get(label, label)
             if pid == root:
-                return f"{kind}_main"
+                # A recycled gunicorn worker (max_requests) or pool process ended in between: its CPU is in its
+                # parent's count of waited-for children, and belongs with the other children.
+                return f"{kind}_children" if waited else f"{kind}_main"
             if ppid == root:
                 return f"{kind}_children"
         if pid == me:
@@ -612,7 +624,8 @@ def cpu_report(cpu: dict, *, started: list[Started]) -> dict:
             return "redis"
         return None
 
-    seconds = cpu_seconds_between(cpu["before"], cpu["after"], classify)
+    seconds = cpu_seconds_between(cpu["before"], cpu["after"], classify,
+                                  reaped=lambda pid, name, ppid: classify(pid, name, ppid, waited=True))
     wall = cpu["until"] - cpu["at"]
     declarations = cpu["scheduled_after"].get("declaration", 0) - cpu["scheduled_before"].get("declaration", 0)
     out = {"wall_s": round(wall, 1), "declarations_due": declarations, "seconds": seconds}

@@ -11,6 +11,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from benchmarks.common import cpu_seconds_between, cpu_ticks_by_process
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 
@@ -33,6 +35,29 @@ def test_a_short_soak_loses_nothing_and_doubles_nothing(tmp_path, monkeypatch, r
     # Memory of every process it started, at the start of the load and at its end.
     assert {"gunicorn", "celery"} <= set(result["memory"]["rss_kb_start"])
     assert set(result["memory"]["rss_kb_end"]) >= set(result["memory"]["rss_kb_start"])
+    assert "replaced_during_load" in result["memory"]
+    # Where the CPU went: the processes it started and the whole machine, per declaration too.
+    cpu = result["cpu"]
+    assert cpu["seconds"]["web_children"] > 0 and cpu["seconds"]["worker_children"] > 0
+    assert cpu["seconds"]["machine"] >= cpu["seconds"]["web_children"]
+    assert cpu["ms_per_declaration"]["machine"] > 0
     # /metrics of the multiprocess directory: the holds counted across the gunicorn workers.
     assert result["metrics"]['caution_ledger_entries_total{kind="hold"}'] >= checks["declarations_answered_201"]
     assert result["database"]["kept"] is False
+
+
+def test_cpu_between_two_readings_counts_new_processes_and_ended_children_where_they_belong():
+    ticks = __import__("os").sysconf("SC_CLK_TCK")
+    # (pid, start) -> (name, parent, own ticks, waited-for children's ticks)
+    before = {(10, 1): ("master", 1, 100, 0), (11, 2): ("child", 10, 50, 0), (20, 3): ("other", 1, 7, 0)}
+    # Child 11 ended (waited for by the master: its 80 ticks in all, 30 of them since ``before``); 12 started.
+    after = {(10, 1): ("master", 1, 110, 80), (12, 4): ("child", 10, 40, 0), (20, 3): ("other", 1, 9, 0)}
+
+    def classify(pid, name, ppid):
+        return {"master": "main", "child": "children"}.get(name)
+
+    seconds = cpu_seconds_between(before, after, classify, reaped=lambda pid, name, ppid: "children")
+    # The master's own 10; children: 40 of the new one and 30 of the ended one (its whole life of 80 is added to
+    # the parent's count when it ends, less the 50 it had used before); "other" is left out.
+    assert seconds == {"main": round(10 / ticks, 2), "children": round(70 / ticks, 2)}
+    assert cpu_ticks_by_process()  # this machine's /proc reads
