@@ -102,8 +102,11 @@ def _run(settings, world, tag: str, *, hand_written: bool):
     return _state(tag)
 
 
-def test_the_hand_written_release_does_what_the_orm_does(settings, world):
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "behind-pgbouncer"])
+def test_the_hand_written_release_does_what_the_orm_does(settings, world, prepared):
+    """Also with ``DB_PREPARED_STATEMENTS`` off (a pooler in transaction mode): the same statements, sent plain."""
     assert connection.vendor == "postgresql"
+    settings.DB_PREPARED_STATEMENTS = prepared
     orm = _run(settings, world, "ORM", hand_written=False)
     sql = _run(settings, world, "SQL", hand_written=True)
     assert sql == orm
