@@ -31,7 +31,8 @@ from django.db.models import Model
 
 def hand_written_sql(conn=None) -> bool:
     """Whether the hot paths (``hold_reserve``, ``transit_declare``'s write, a release task's reads and locks)
-    take their hand-written PostgreSQL statements: on PostgreSQL unless ``REGISTRY_HAND_WRITTEN_SQL`` is off; elsewhere always the ORM's."""
+    take their hand-written PostgreSQL statements: on PostgreSQL unless ``REGISTRY_HAND_WRITTEN_SQL`` is off;
+    elsewhere always the ORM's."""
     conn = conn if conn is not None else connections[DEFAULT_DB_ALIAS]
     return conn.vendor == "postgresql" and bool(getattr(settings, "REGISTRY_HAND_WRITTEN_SQL", True))
 

@@ -415,10 +415,11 @@ def _locked(model, columns: tuple[str, ...], ids: list[int]) -> list[tuple]:
     if not ids:
         return []
     if hand_written_sql(connection):
-        names = ", ".join(model._meta.get_field(name).column if name != "pk" else "id" for name in columns)
+        pk = model._meta.pk.column
+        names = ", ".join(pk if name == "pk" else model._meta.get_field(name).column for name in columns)
         with hot_cursor() as cursor:
-            cursor.execute(f"SELECT {names} FROM {model._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                           [list(ids)])
+            cursor.execute(f"SELECT {names} FROM {model._meta.db_table} WHERE {pk} = ANY(%s) ORDER BY {pk} "
+                           "FOR UPDATE", [list(ids)])
             return cursor.fetchall()
     return list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list(*columns))
 

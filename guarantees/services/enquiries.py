@@ -290,16 +290,12 @@ def close_open_enquiries(*, transit: Transit, outcome: str, by=None) -> None:
                    comment=str(EnquiryOutcome(outcome).label))
 
 
-def _any_open_enquiry(transit_ids) -> bool:
-    """Whether any of these transits has an open enquiry: a prepared statement on PostgreSQL (it runs in every
-    release), the ORM elsewhere."""
-    ids = list(transit_ids)
-    if hand_written_sql():
-        with hot_cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {Enquiry._meta.db_table} WHERE transit_id = ANY(%s) AND status = ANY(%s) "
-                           "LIMIT 1", [ids, [str(status) for status in OPEN_ENQUIRY_STATUSES]])
-            return cursor.fetchone() is not None
-    return Enquiry.objects.filter(transit_id__in=ids, status__in=OPEN_ENQUIRY_STATUSES).exists()
+def _open_enquiry_on_postgresql(transit_ids: list[int]) -> bool:
+    """Whether any of these transits has an open enquiry, as a prepared statement (it runs in every release)."""
+    with hot_cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Enquiry._meta.db_table} WHERE transit_id = ANY(%s) AND status = ANY(%s) "
+                       "LIMIT 1", [transit_ids, [str(status) for status in OPEN_ENQUIRY_STATUSES]])
+        return cursor.fetchone() is not None
 
 
 def enquiries_close_on_discharge(*, transit_ids) -> int:
@@ -307,11 +303,12 @@ def enquiries_close_on_discharge(*, transit_ids) -> int:
     transaction that applied the event, under the transits' locks): the proof the principal was asked for has
     come by itself, so nothing may be claimed on it any more. The enquiry's outcome says which; the principal,
     the bank and the customs who opened it are told. Returns how many enquiries were closed."""
-    open_enquiries = Enquiry.objects.filter(transit_id__in=list(transit_ids), status__in=OPEN_ENQUIRY_STATUSES)
+    transit_ids = list(transit_ids)
+    open_enquiries = Enquiry.objects.filter(transit_id__in=transit_ids, status__in=OPEN_ENQUIRY_STATUSES)
     # Nearly every discharge has none: a cheap question first (this runs in every release), the locking read with
     # its joins only when there is something to close. An enquiry opened meanwhile waits on the transit's lock,
     # which the caller holds, so none is missed.
-    if not _any_open_enquiry(transit_ids):
+    if not (_open_enquiry_on_postgresql(transit_ids) if hand_written_sql() else open_enquiries.exists()):
         return 0
     enquiries = list(
         open_enquiries.select_for_update(of=("self",))
