@@ -504,6 +504,7 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
 
     memory = {"start": None, "end": None, "samples": []}
     cpu: dict = {}
+    pids: dict[str, int] = {}  # each process's pid at the latest sample (a replaced one changes)
 
     def sample_memory() -> dict:
         out = {}
@@ -512,8 +513,6 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
                 out[name] = rss_kb(pid)
                 pids[name] = pid
         return out
-
-    pids: dict[str, int] = {}
 
     def sampler():
         # The start is taken once the load has run 20 s (the workers' caches and connections warmed), the end

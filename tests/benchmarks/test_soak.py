@@ -5,6 +5,7 @@ released its hold exactly once, the file's lines too, and the ledger is intact â
 dropped at the end."""
 
 import json
+import os
 import shutil
 from io import StringIO
 
@@ -47,7 +48,7 @@ def test_a_short_soak_loses_nothing_and_doubles_nothing(tmp_path, monkeypatch, r
 
 
 def test_cpu_between_two_readings_counts_new_processes_and_ended_children_where_they_belong():
-    ticks = __import__("os").sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
     # (pid, start) -> (name, parent, own ticks, waited-for children's ticks)
     before = {(10, 1): ("master", 1, 100, 0), (11, 2): ("child", 10, 50, 0), (20, 3): ("other", 1, 7, 0)}
     # Child 11 ended (waited for by the master: its 80 ticks in all, 30 of them since ``before``); 12 started.

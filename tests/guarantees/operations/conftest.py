@@ -1,36 +1,19 @@
-"""The background work: the lean world (``tests.builders.transits_world``), and, for the worker tests, the real
-Redis and a real Celery worker process."""
+"""The background work: the lean world (``tests.builders.transits_world``), and, for the worker tests, a real
+Celery worker process (the real Redis: ``broker``, in ``tests/guarantees/conftest.py``)."""
 
 import shutil
 
 import pytest
-import redis
 from django.conf import settings as django_settings
 
-from benchmarks.releases import WorkerProcess, celery_broker, database_url
+from benchmarks.releases import WorkerProcess, database_url
 from tests.builders import World, transits_world
-from tests.processes import REDIS_HOST, REDIS_PORT, RedisServer, suite_redis_url
+from tests.processes import RedisServer
 
 
 @pytest.fixture
 def world(db) -> World:
     return transits_world()
-
-
-@pytest.fixture
-def broker(transactional_db):
-    """This test process queues tasks to the real Redis (not eagerly) for the length of the test."""
-    url = suite_redis_url()
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis is not running on {REDIS_HOST}:{REDIS_PORT} (make services starts it)")
-    client.flushdb()
-    with celery_broker(url):
-        yield url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture

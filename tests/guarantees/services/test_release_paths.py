@@ -7,11 +7,9 @@ import datetime
 import threading
 
 import pytest
-import redis
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from benchmarks.releases import celery_broker
 from guarantees.models import (
     Enquiry,
     EnquiryStatus,
@@ -25,21 +23,9 @@ from guarantees.models import (
 from guarantees.services.discharge_bulk import transit_events_apply_queued
 from guarantees.services.events import transit_event_receive
 from guarantees.services.ledger import ledger_verify
-from tests.processes import suite_redis_url
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
-
-
-@pytest.fixture(autouse=True)
-def queued():
-    """The events' tasks go to the real Redis, where no worker takes them: the test runs them itself."""
-    url = suite_redis_url()
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    with celery_broker(url):
-        yield
-    client.flushdb()
-    client.close()
+# The events' tasks go to the real Redis (``broker``), where no worker takes them: the tests run them themselves.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql, pytest.mark.usefixtures("broker")]
 
 
 def _scenario(world, tag: str) -> list[int]:
