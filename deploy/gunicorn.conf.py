@@ -19,8 +19,14 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
 
 
-def child_exit(server, worker):
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+# Imported here, in the master at its start, not when the first worker exits: that import grew the master's memory
+# by a step of 2.5 MB at the first replacement (max_requests), which the soak read as +9.5 % drift.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    from prometheus_client import multiprocess
+else:
+    multiprocess = None
 
+
+def child_exit(server, worker):
+    if multiprocess is not None:
         multiprocess.mark_process_dead(worker.pid)
