@@ -32,6 +32,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,8 @@ SLOT = "drill_slot"
 STANDBY_NAME = "drill_standby"
 DATABASE = "cu_drill"
 API_TEST_DATABASE = "cu_drill_api"
-HBA_LINE = "host replication all 127.0.0.1/32 trust  # caution drill (removed at the end)"
+DRILL_MARK = "# caution drill"  # on every line the drill adds to pg_hba.conf
+HBA_LINE = f"host replication all 127.0.0.1/32 trust  {DRILL_MARK} (removed at the end)"
 
 T0 = time.monotonic()
 
@@ -98,7 +100,9 @@ class Primary:
         self.hba = Path(one(PRIMARY_PORT, "postgres", "SHOW hba_file"))
         self.data = Path(one(PRIMARY_PORT, "postgres", "SHOW data_directory"))
         self.auto_conf = self.data / "postgresql.auto.conf"
-        self.saved_hba = self.hba.read_text()
+        # Without the lines an interrupted drill left (they carry its mark): --cleanup-only removes them too.
+        self.saved_hba = "".join(line for line in self.hba.read_text().splitlines(keepends=True)
+                                 if DRILL_MARK not in line)
         self.saved_auto = self.auto_conf.read_text()
 
     def reload(self) -> None:
@@ -116,8 +120,8 @@ class Primary:
         """The old primary "dies" for ``database`` only: new connections refused (pg_hba.conf, which is not
         replicated, unlike ALTER DATABASE ... ALLOW_CONNECTIONS), the open ones closed."""
         current = self.hba.read_text()
-        self.hba.write_text(f"local {database} all reject  # caution drill: fenced\n"
-                            f"host {database} all 127.0.0.1/32 reject  # caution drill: fenced\n" + current)
+        self.hba.write_text(f"local {database} all reject  {DRILL_MARK}: fenced\n"
+                            f"host {database} all 127.0.0.1/32 reject  {DRILL_MARK}: fenced\n" + current)
         self.reload()
         sql(PRIMARY_PORT, "postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                       f"WHERE datname = '{database}' AND pid <> pg_backend_pid()")
@@ -268,15 +272,20 @@ pidfile = {self.dir}/pgbouncer.pid
 """)
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(["runuser", "-u", "postgres", "--", "pgbouncer", str(self.ini)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        # Its output to a file, never to a pipe nobody reads: pgbouncer writes each connection's log line to stderr
+        # as well as to its logfile, and blocked for good once 64 KB of them filled a pipe (the API tests open a
+        # connection per request).
+        self.output = self.dir / "pgbouncer.stderr"
+        with open(self.output, "ab") as output:
+            self.proc = subprocess.Popen(["runuser", "-u", "postgres", "--", "pgbouncer", str(self.ini)],
+                                         stdout=subprocess.DEVNULL, stderr=output, start_new_session=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):
                 if one(PGBOUNCER_PORT, DATABASE, "SELECT 1") == 1:
                     return
             if self.proc.poll() is not None:
-                raise RuntimeError(f"pgbouncer stopped: {self.proc.stderr.read().decode()}")
+                raise RuntimeError(f"pgbouncer stopped: {self.output.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
         raise RuntimeError("pgbouncer did not answer")
 
@@ -308,11 +317,15 @@ def django_setup() -> None:
 
 def prepare_drill_database() -> dict:
     from benchmarks.api import setup_world
-    from benchmarks.common import prepare_database
+    from benchmarks.common import create_database, drop_database, parse_database_url, use_database
 
     from django.core.management import call_command
 
-    prepare_database(database_url=url(PRIMARY_PORT, DATABASE), use_default_db=False, log=lambda m: None)
+    db = parse_database_url(url(PRIMARY_PORT, DATABASE))
+    drop_database(db, log=lambda m: None)  # what an interrupted drill left
+    create_database(db, log=lambda m: None)
+    use_database(db)
+    call_command("migrate", interactive=False, verbosity=0)
     # The application's cache in the database (no Redis needed): its API limits count there.
     call_command("createcachetable", verbosity=0)
     return setup_world(f"DRILL{uuid.uuid4().hex[:6].upper()}", 40, log=lambda m: None)
@@ -406,7 +419,12 @@ def api_tests_through_pgbouncer() -> dict:
 
 
 def benchmark_holds(label: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": url(PRIMARY_PORT, DATABASE)}
+    # ``manage.py benchmark`` is development tooling, in the local settings only (DEBUG off: no query log). It
+    # runs in a database of its own (cu_drill_bench_<run>), which ALTER DATABASE cu_drill does not reach: every
+    # session of the run asks for synchronous_commit = on itself (libpq's PGOPTIONS, inherited by its client
+    # processes). With synchronous_standby_names empty that is a local flush; set, it waits for the standby.
+    env = {**os.environ, "DATABASE_URL": url(PRIMARY_PORT, DATABASE), "DJANGO_SETTINGS_MODULE": "config.settings.local",
+           "DEBUG": "0", "PGOPTIONS": "-c synchronous_commit=on"}
     env.pop("REPORTING_DATABASE_URL", None)
     result = run(ROOT / ".venv" / "bin" / "python", "manage.py", "benchmark", "holds", "--clients", "8",
                  "--seconds", "10", env=env, cwd=ROOT, timeout=900)
@@ -567,6 +585,9 @@ def main() -> int:
         print("The drill drives Debian's cluster tools: run it as root.", file=sys.stderr)
         return 2
 
+    # SIGTERM or SIGHUP (a closed terminal, a CI timeout) unwinds like Ctrl-C, through the clean-up below.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda number, _frame: sys.exit(128 + number))
     primary = Primary()
     standby = Standby(primary.version)
     if args.cleanup_only:
