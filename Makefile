@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 DEBIAN_PACKAGES := chromium poppler-utils gettext fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 \
 	nginx pgbouncer postgresql-client openssl
+# Debian's docker-compose (1.29) checks deploy/compose.yaml (`docker-compose config`) where Docker's own plugin is
+# missing; without its recommended packages, which would bring a second Docker engine.
+DEBIAN_PACKAGES_ALONE := docker-compose
 # The exact versions the suite passes with, with their hashes (requirements/README.md; `make lock` updates them).
 RUNTIME_LOCK := requirements/runtime.lock.txt
 TEST_LOCK := requirements/test.lock.txt
@@ -62,6 +65,12 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@missing=""; for p in $(DEBIAN_PACKAGES_ALONE); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages (without recommends):$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$$missing >/dev/null; \
 	fi
 
 # PostgreSQL and Redis must answer; start the installed ones if they are down.
