@@ -31,6 +31,8 @@ def test_a_short_soak_loses_nothing_and_doubles_nothing(tmp_path, monkeypatch, r
     assert checks["discharges_answered_202"] == result["kinds"]["event"]["ok"] > 0
     assert checks["holds_released"] == checks["discharges_answered_202"]
     assert checks["file_holds_released"] == 20
+    # From the file's 202 to its last line's release (the holds' own moment, not when the check came to look).
+    assert 0 <= result["releases"]["file_seconds_to_last_release"] < 120
     assert result["kinds"]["page"]["ok"] > 0 and result["kinds"]["page"]["errors"] == 0
     assert result["kinds"]["declaration"]["p50_ms"] is not None
     # Memory of every process it started, at the start of the load and at its end.
@@ -42,6 +44,8 @@ def test_a_short_soak_loses_nothing_and_doubles_nothing(tmp_path, monkeypatch, r
     assert cpu["seconds"]["web_children"] > 0 and cpu["seconds"]["worker_children"] > 0
     assert cpu["seconds"]["machine"] >= cpu["seconds"]["web_children"]
     assert cpu["ms_per_declaration"]["machine"] > 0
+    # "processes" is what the processes it measured used in all (exact), whatever the machine's ticks missed.
+    assert cpu["seconds"]["processes"] >= cpu["seconds"]["web_children"] + cpu["seconds"]["worker_children"]
     # /metrics of the multiprocess directory: the holds counted across the gunicorn workers.
     assert result["metrics"]['caution_ledger_entries_total{kind="hold"}'] >= checks["declarations_answered_201"]
     assert result["database"]["kept"] is False
