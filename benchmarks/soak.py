@@ -471,13 +471,15 @@ def _load(options, *, run_id, port, world_, discharge_key, cookie, page_ids, fil
 
     def discharge_file():
         refs = [ref for _t, ref, _h in file_transits]
+        body = _file_csv(refs, run=run_id)
+        sent_at = time.time()  # before it leaves: a fast worker may release its lines before the 202 is read
         status, data = load.request("POST", f"/api/v1/discharges/files?filename=soak-{run_id}.csv",
-                                    body=_file_csv(refs, run=run_id),
+                                    body=body,
                                     headers={**event_headers, "Content-Type": "text/csv"})
         if status != 202:
             return f"http_{status}"
         file_job["job"] = json.loads(data)["job"]
-        file_job["sent_at"] = time.time()
+        file_job["sent_at"] = sent_at
         return "ok"
 
     load.handlers = {"declaration": declare, "event": discharge, "page": page, "discharge_file": discharge_file}

@@ -31,7 +31,7 @@ def test_a_short_soak_loses_nothing_and_doubles_nothing(tmp_path, monkeypatch, r
     assert checks["discharges_answered_202"] == result["kinds"]["event"]["ok"] > 0
     assert checks["holds_released"] == checks["discharges_answered_202"]
     assert checks["file_holds_released"] == 20
-    # From the file's 202 to its last line's release (the holds' own moment, not when the check came to look).
+    # From the file sent to its last line's release (the holds' own moment, not when the check came to look).
     assert 0 <= result["releases"]["file_seconds_to_last_release"] < 120
     assert result["kinds"]["page"]["ok"] > 0 and result["kinds"]["page"]["errors"] == 0
     assert result["kinds"]["declaration"]["p50_ms"] is not None
