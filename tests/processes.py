@@ -6,7 +6,9 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 
+import pytest
 import redis
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -33,6 +35,23 @@ def redis_db() -> int:
 
 def suite_redis_url() -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db()}"
+
+
+@contextmanager
+def flushed_redis(url: str):
+    """A client of the Redis database ``url``, emptied before and after; the test fails plainly if Redis is not
+    answering."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"Redis is not answering at {url} (make services starts it)")
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()
 
 
 def free_port() -> int:

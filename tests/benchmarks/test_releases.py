@@ -18,7 +18,7 @@ from benchmarks.common import psycopg_params
 from benchmarks.releases import private_redis
 from guarantees.models import Hold
 
-from tests.processes import suite_redis_url
+from tests.processes import flushed_redis, suite_redis_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
@@ -26,11 +26,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 @pytest.fixture
 def redis_url():
     url = suite_redis_url()
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    with flushed_redis(url):
+        yield url
 
 
 def test_benchmark_releases_runs_and_releases_every_hold_once(tmp_path, monkeypatch, redis_url):

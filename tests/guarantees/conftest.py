@@ -2,12 +2,11 @@
 the background work's folder and the modules that need the lean world (``transits_world``) say so."""
 
 import pytest
-import redis
 from django.core.cache import cache
 
 from benchmarks.releases import celery_broker
 from tests.builders import World, cases_world
-from tests.processes import REDIS_HOST, REDIS_PORT, suite_redis_url
+from tests.processes import flushed_redis, suite_redis_url
 
 
 @pytest.fixture
@@ -29,13 +28,5 @@ def broker(transactional_db):
     """This test process queues tasks to the real Redis (not eagerly) for the length of the test; no worker takes
     them unless the test starts one (``start_worker``) or runs them itself."""
     url = suite_redis_url()
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis is not running on {REDIS_HOST}:{REDIS_PORT} (make services starts it)")
-    client.flushdb()
-    with celery_broker(url):
+    with flushed_redis(url), celery_broker(url):
         yield url
-    client.flushdb()
-    client.close()

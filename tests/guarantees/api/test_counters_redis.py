@@ -9,12 +9,12 @@ import os
 import threading
 
 import pytest
-import redis
 from django.core.cache import caches
 from django.test import override_settings
 
 from guarantees.counters import counter_get, counter_incr
 from tests.guarantees.api.conftest import declaration
+from tests.processes import flushed_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +33,10 @@ def _url() -> str:
 @pytest.fixture
 def redis_cache():
     url = _url()
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis is not answering at {url} (make services starts it)")
-    client.flushdb()
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                               "LOCATION": url}}):
+    with flushed_redis(url) as client, override_settings(CACHES={"default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}):
         caches["default"]  # noqa: B018 - the overridden backend, fresh for this test
         yield client
-    client.flushdb()
-    client.close()
 
 
 def test_a_counter_counts_and_expires(redis_cache):
